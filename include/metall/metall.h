@@ -1,0 +1,423 @@
+/**
+ * @file metall.h
+ * @brief metall-c: a persistent memory allocator for C.
+ *
+ * A program allocates through a ::metall_manager as through malloc, but the
+ * heap lives in a *datastore*: a directory of memory-mapped files. Closing
+ * the manager persists the heap; opening it again in a later run reattaches
+ * it (at a possibly different address) without reading the data.
+ *
+ * Error rule (for every function in this header):
+ *  - functions returning a pointer return NULL on failure, functions
+ *    returning bool return false, functions returning int return -1;
+ *  - on failure `errno` is set and metall_errmsg() returns a human-readable,
+ *    thread-local message naming the path and the cause;
+ *  - no function prints on success, aborts or exits the process.
+ *
+ * errno values used throughout:
+ *  - EINVAL: NULL or invalid argument; a directory that is not a datastore;
+ *  - ENOENT: the path or the named object does not exist;
+ *  - EEXIST: the path or the name already exists;
+ *  - EBUSY: the datastore is open for writing by another manager (of any
+ *    process), or is open at all when exclusive access is needed;
+ *  - ENOTRECOVERABLE: the datastore was not closed properly (a crash while
+ *    it was open); restore it from a snapshot;
+ *  - EBADMSG: a management file is damaged (bad checksum, truncated, or
+ *    inconsistent contents);
+ *  - ENOTSUP: the datastore's format version is not supported, or a NUMA
+ *    policy was requested without hwloc support;
+ *  - EROFS: a modifying call on a manager opened read-only;
+ *  - ENOMEM: the reserved address space (capacity) or process memory is
+ *    exhausted;
+ *  - ENOSPC: the file system is full;
+ *  - any errno of the underlying system calls (EACCES, EIO, ...).
+ *
+ * Threads: every call is safe from many threads on one manager, except
+ * that metall_close() must not race with other calls on the same manager.
+ */
+#ifndef METALL_METALL_H
+#define METALL_METALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Library version, as numbers (compile time). See also metall_version(). */
+#define METALLC_VERSION_MAJOR 0
+#define METALLC_VERSION_MINOR 1
+#define METALLC_VERSION_PATCH 0
+
+/** Longest name (in bytes, without the terminating NUL) of a named object. */
+#define METALL_NAME_MAX 255
+
+/** Largest description (bytes) of a datastore or a named object. */
+#define METALL_DESCRIPTION_MAX 65536
+
+/** An open datastore. Opaque; obtained from metall_create() or metall_open(). */
+typedef struct metall_manager metall_manager;
+
+/** Where the pages of the heap are placed (needs hwloc, except NONE). */
+typedef enum {
+    METALL_NUMA_NONE,       /**< no placement: the kernel's default policy */
+    METALL_NUMA_LOCAL,      /**< the NUMA node(s) of the calling thread's cpuset */
+    METALL_NUMA_INTERLEAVE, /**< interleaved over the nodes of the cpuset's package */
+    METALL_NUMA_NODE        /**< the node given in metall_options::numa_node */
+} metall_numa_policy;
+
+/** Options of metall_create_ex(). Zero-initialised means defaults; may grow. */
+typedef struct metall_options {
+    /** Bytes of address space to reserve for the heap; 0 = default (4 TiB,
+     *  less when the process cannot reserve that much). The heap cannot grow
+     *  beyond it: allocation then fails with ENOMEM. */
+    size_t capacity;
+    /** Replace an existing *datastore* at the path (never a directory that
+     *  is not a datastore: that fails with EINVAL). */
+    bool overwrite;
+    /** Placement of the heap's pages. */
+    metall_numa_policy numa;
+    /** The node for METALL_NUMA_NODE (hwloc logical index of the NUMA node). */
+    int numa_node;
+} metall_options;
+
+/** Statistics of an open datastore. May grow. */
+typedef struct metall_stats {
+    size_t allocated_bytes; /**< bytes in allocated objects (slot/run sizes) */
+    size_t segment_bytes;   /**< bytes of the mapped segment (grown in blocks) */
+    size_t file_bytes;      /**< bytes the datastore occupies on disk */
+    size_t named_objects;   /**< number of named objects */
+} metall_stats;
+
+/* ------------------------------------------------------------------------ */
+/** @name Datastore life cycle */
+/** @{ */
+
+/**
+ * Create a new datastore at @p path and open it for writing.
+ * @return the manager, or NULL with errno: EEXIST (path exists), EINVAL,
+ *         EACCES, ENOSPC, ENOMEM (address space).
+ */
+metall_manager *metall_create(const char *path);
+
+/**
+ * Create a datastore with options (capacity, overwrite, NUMA placement).
+ * @param opt may be NULL (defaults).
+ * @return the manager, or NULL with errno as metall_create(); with
+ *         @c overwrite, EINVAL if @p path is not a datastore and EBUSY if it
+ *         is open; ENOTSUP for a NUMA policy without hwloc.
+ */
+metall_manager *metall_create_ex(const char *path, const metall_options *opt);
+
+/**
+ * Open an existing datastore for reading and writing. The heap is mapped
+ * at an address of the system's choice (it may differ from the last run).
+ * While open, the datastore is marked as not closed properly.
+ * @return the manager, or NULL with errno: ENOENT, EINVAL (not a datastore),
+ *         ENOTRECOVERABLE (not closed properly), EBADMSG (damaged
+ *         management file), ENOTSUP (format version), EBUSY (open for
+ *         writing elsewhere), EACCES, ENOMEM.
+ */
+metall_manager *metall_open(const char *path);
+
+/**
+ * Open an existing datastore read-only. The heap is mapped PROT_READ: a
+ * store into it faults (SIGSEGV). Allocation and named-object changes fail
+ * with EROFS. Many read-only managers may be open at once.
+ * @return the manager, or NULL with errno as metall_open().
+ */
+metall_manager *metall_open_read_only(const char *path);
+
+/**
+ * Persist the heap and the management data, mark the datastore as closed
+ * properly and release the manager. @p m is freed even when this fails.
+ * @return true on success; false with errno (EIO, ENOSPC, ...): the
+ *         datastore then stays marked as not closed properly.
+ */
+bool metall_close(metall_manager *m);
+
+/**
+ * Write the heap's dirty pages (msync) and the management data to disk,
+ * leaving the manager open.
+ * @return true on success, false with errno (EROFS, EIO, ENOSPC).
+ */
+bool metall_flush(metall_manager *m);
+
+/**
+ * Take a snapshot of the open datastore into the new directory @p dst: a
+ * consistent, closed datastore with a new uuid. Files are cloned (FICLONE
+ * reflink) where the file system can, otherwise copied sparsely (holes
+ * kept). The snapshot is written under a temporary name and renamed into
+ * place when complete, so a failed snapshot leaves nothing at @p dst.
+ * @return true on success, false with errno: EEXIST (dst exists), ENOSPC,
+ *         EXDEV, EACCES, EROFS (read-only manager).
+ */
+bool metall_snapshot(metall_manager *m, const char *dst);
+
+/**
+ * Copy the closed datastore @p src to the new directory @p dst (same uuid).
+ * Cloned where possible, else copied sparsely; all-or-nothing like
+ * metall_snapshot().
+ * @return true on success, false with errno: ENOENT, EINVAL (not a
+ *         datastore), ENOTRECOVERABLE, EBUSY (open for writing), EEXIST.
+ */
+bool metall_copy(const char *src, const char *dst);
+
+/**
+ * Delete the datastore at @p path.
+ * @return true on success; false with errno: ENOENT, EINVAL (not a
+ *         datastore: nothing is deleted), EBUSY (open).
+ */
+bool metall_remove(const char *path);
+
+/**
+ * Tell whether the datastore at @p path was closed properly and is not
+ * open for writing now (so metall_open() would not fail with
+ * ENOTRECOVERABLE or EBUSY).
+ * @return true if so; false otherwise (errno says why: ENOENT, EINVAL,
+ *         ENOTRECOVERABLE, EBUSY, EBADMSG).
+ */
+bool metall_consistent(const char *path);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @name Allocation */
+/** @{ */
+
+/**
+ * Allocate @p size bytes in the datastore's heap, aligned to 16 bytes
+ * (8 for sizes up to 8). metall_malloc(m, 0) returns a unique pointer.
+ * @return the pointer, or NULL with errno: ENOMEM (capacity exhausted),
+ *         ENOSPC (file system full), EROFS, EINVAL (m is NULL).
+ */
+void *metall_malloc(metall_manager *m, size_t size);
+
+/**
+ * Free an object allocated from @p m. NULL is ignored. Freeing memory that
+ * was not allocated from @p m is undefined behaviour, as with free().
+ * Chunks that become empty are returned to the file system.
+ */
+void metall_free(metall_manager *m, void *ptr);
+
+/**
+ * Allocate zeroed memory for @p n objects of @p size bytes.
+ * @return the pointer, or NULL with errno (ENOMEM also on overflow of n*size).
+ */
+void *metall_calloc(metall_manager *m, size_t n, size_t size);
+
+/**
+ * Resize an object, keeping its contents up to the smaller size. Grows
+ * large objects in place when the following chunks are free.
+ * @p ptr NULL acts as metall_malloc(); @p size 0 frees and returns NULL.
+ * @return the new pointer, or NULL with errno (the old object is then
+ *         untouched).
+ */
+void *metall_realloc(metall_manager *m, void *ptr, size_t size);
+
+/**
+ * Allocate @p size bytes aligned to @p alignment (a power of two).
+ * @return the pointer, or NULL with errno: EINVAL (alignment not a power of
+ *         two), ENOMEM, ENOSPC, EROFS.
+ */
+void *metall_aligned_alloc(metall_manager *m, size_t alignment, size_t size);
+
+/**
+ * The usable size of an allocated object (at least the requested size).
+ * @return the size; 0 for NULL.
+ */
+size_t metall_usable_size(metall_manager *m, const void *ptr);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @name Named objects */
+/** @{ */
+
+/**
+ * Allocate @p size bytes and register them under @p name, so that a later
+ * run finds them with metall_find().
+ * @return the pointer, or NULL with errno: EEXIST (name taken), EINVAL
+ *         (name NULL, empty or longer than METALL_NAME_MAX), ENOMEM,
+ *         ENOSPC, EROFS.
+ */
+void *metall_named_malloc(metall_manager *m, const char *name, size_t size);
+
+/**
+ * Find the object registered under @p name.
+ * @return the pointer, or NULL with errno ENOENT (or EINVAL).
+ */
+void *metall_find(metall_manager *m, const char *name);
+
+/**
+ * Find the object registered under @p name and its length (the size given
+ * to metall_named_malloc()).
+ * @param length may be NULL.
+ * @return the pointer, or NULL with errno ENOENT (or EINVAL).
+ */
+void *metall_named_find(metall_manager *m, const char *name, size_t *length);
+
+/**
+ * Find the object registered under @p name, or allocate and register it.
+ * Atomic across threads: exactly one caller creates it.
+ * @param created may be NULL; set to whether this call created the object.
+ * @return the pointer, or NULL with errno as metall_named_malloc().
+ */
+void *metall_named_find_or_malloc(metall_manager *m, const char *name,
+                                  size_t size, bool *created);
+
+/**
+ * Unregister @p name and free its object.
+ * @return true on success; false with errno ENOENT, EINVAL, EROFS.
+ */
+bool metall_named_free(metall_manager *m, const char *name);
+
+/** The number of named objects; 0 (with errno EINVAL) if @p m is NULL. */
+size_t metall_named_count(metall_manager *m);
+
+/**
+ * Call @p fn for every named object (in no particular order) until it
+ * returns non-zero. @p fn must not create or free named objects of @p m.
+ * @return the first non-zero value returned by @p fn, 0 after visiting all,
+ *         or -1 with errno EINVAL.
+ */
+int metall_named_foreach(metall_manager *m,
+                         int (*fn)(const char *name, void *ptr, size_t length,
+                                   void *ctx),
+                         void *ctx);
+
+/**
+ * Attach a description (text up to METALL_DESCRIPTION_MAX bytes) to a named
+ * object; persisted with the datastore.
+ * @return true on success; false with errno ENOENT, EINVAL, EROFS.
+ */
+bool metall_named_set_description(metall_manager *m, const char *name,
+                                  const char *text);
+
+/**
+ * Copy the description of a named object into @p buf (NUL-terminated,
+ * truncated to @p bufsize - 1 bytes). An object without one gives "".
+ * @return true on success; false with errno ENOENT, EINVAL.
+ */
+bool metall_named_get_description(metall_manager *m, const char *name,
+                                  char *buf, size_t bufsize);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @name Datastore properties */
+/** @{ */
+
+/**
+ * Set the datastore's description (text up to METALL_DESCRIPTION_MAX bytes);
+ * written to disk at once.
+ * @return true on success; false with errno EINVAL, EROFS, EIO, ENOSPC.
+ */
+bool metall_set_description(metall_manager *m, const char *text);
+
+/**
+ * Read the description of the datastore at @p path without opening it
+ * (NUL-terminated, truncated to @p bufsize - 1 bytes; "" if none was set).
+ * @return true on success; false with errno ENOENT, EINVAL.
+ */
+bool metall_get_description(const char *path, char *buf, size_t bufsize);
+
+/**
+ * Read the uuid of the datastore at @p path (36 characters + NUL).
+ * @return true on success; false with errno ENOENT, EINVAL, EBADMSG.
+ */
+bool metall_get_uuid(const char *path, char out[37]);
+
+/** Whether @p m was opened with metall_open_read_only(). */
+bool metall_is_read_only(const metall_manager *m);
+
+/** The library version, "MAJOR.MINOR.PATCH". */
+const char *metall_version(void);
+
+/**
+ * The message for the last failure of a metall function in this thread
+ * (naming the path and the cause); "" if there was none.
+ */
+const char *metall_errmsg(void);
+
+/**
+ * Fill @p out with statistics of @p m.
+ * @return true on success; false with errno EINVAL.
+ */
+bool metall_get_stats(metall_manager *m, metall_stats *out);
+
+/**
+ * Count the resident heap pages on each NUMA node.
+ * @param pages_per_node array of @p max_nodes counters (filled; may be NULL
+ *        when @p max_nodes is 0 to ask for the node count).
+ * @return the number of NUMA nodes of the machine, or -1 with errno.
+ */
+int metall_numa_pages(metall_manager *m, size_t *pages_per_node, int max_nodes);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @name Position-independent pointers
+ *
+ * The heap may be mapped at another address in the next run, so pointers
+ * stored inside it must be offsets (from the heap's base) or self-relative
+ * (metall_rptr). Offset 0 is never a valid object, so it stands for NULL.
+ */
+/** @{ */
+
+/** @cond INTERNAL */
+/* The first member of every metall_manager; not part of the API. */
+struct metall_manager_head_ {
+    char *base_;
+};
+/** @endcond */
+
+/**
+ * The offset of @p ptr (which must point into @p m's heap) from the heap's
+ * base; 0 for NULL.
+ */
+static inline uint64_t metall_offset_of(const metall_manager *m, const void *ptr)
+{
+    return ptr ? (uint64_t)((const char *)ptr -
+                            ((const struct metall_manager_head_ *)(const void *)m)->base_)
+               : 0;
+}
+
+/** The pointer at @p offset in @p m's heap; NULL for offset 0. */
+static inline void *metall_ptr_at(const metall_manager *m, uint64_t offset)
+{
+    return offset ? ((const struct metall_manager_head_ *)(const void *)m)->base_ + offset
+                  : NULL;
+}
+
+/**
+ * A self-relative pointer, stored inside the heap (like Boost's offset_ptr).
+ * Zero-initialised it is NULL. It can point anywhere, itself included.
+ */
+typedef struct metall_rptr {
+    int64_t off; /**< 0: NULL; >0: target is off-1 bytes after this rptr; <0: off bytes before */
+} metall_rptr;
+
+/** The target of @p p (NULL if it is NULL). */
+static inline void *metall_rptr_get(const metall_rptr *p)
+{
+    int64_t o = p->off;
+    return o == 0 ? NULL : (void *)((char *)(uintptr_t)p + o - (o > 0));
+}
+
+/** Make @p p point to @p target (NULL allowed). */
+static inline void metall_rptr_set(metall_rptr *p, const void *target)
+{
+    if (!target) {
+        p->off = 0;
+    } else {
+        int64_t d = (int64_t)((const char *)target - (const char *)p);
+        p->off = d >= 0 ? d + 1 : d;
+    }
+}
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* METALL_METALL_H */

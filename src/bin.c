@@ -1,0 +1,196 @@
+/*
+ * bin.c - small objects: per size class, a lock and a doubly-linked list of
+ * SMALL chunks that have free slots. Slots are found by scanning the chunk's
+ * bitmap from a hint word; thread caches take and return slots in batches,
+ * so a bin lock is taken once per ~32 allocations or frees.
+ *
+ * Invariants (under bins[c].lock): a SMALL chunk of class c is on the list
+ * iff info.val (its free slot count) > 0; bitmap padding bits past nslots
+ * are set, so they are never handed out; hint <= first word with a zero.
+ */
+#include "bin.h"
+
+#include "chunk.h"
+#include "error.h"
+#include "layout.h"
+#include "sizeclass.h"
+
+#include <stdlib.h>
+
+void bin_init(metall_manager *m)
+{
+    for (unsigned c = 0; c < MC_NCLASSES; c++) {
+        pthread_mutex_init(&m->bins[c].lock, NULL);
+        m->bins[c].nonfull = MC_NONE;
+    }
+}
+
+void bin_destroy(metall_manager *m)
+{
+    for (unsigned c = 0; c < MC_NCLASSES; c++)
+        pthread_mutex_destroy(&m->bins[c].lock);
+}
+
+void bin_lock_all(metall_manager *m)
+{
+    for (unsigned c = 0; c < MC_NCLASSES; c++)
+        pthread_mutex_lock(&m->bins[c].lock);
+}
+
+void bin_unlock_all(metall_manager *m)
+{
+    for (unsigned c = MC_NCLASSES; c-- > 0;)
+        pthread_mutex_unlock(&m->bins[c].lock);
+}
+
+static void list_push(metall_manager *m, struct bin *b, uint32_t ci)
+{
+    struct chunk_info *info = m->chunks.info;
+    info[ci].prev = MC_NONE;
+    info[ci].next = b->nonfull;
+    if (b->nonfull != MC_NONE)
+        info[b->nonfull].prev = ci;
+    b->nonfull = ci;
+}
+
+static void list_remove(metall_manager *m, struct bin *b, uint32_t ci)
+{
+    struct chunk_info *info = m->chunks.info;
+    uint32_t p = info[ci].prev, n = info[ci].next;
+    if (p != MC_NONE)
+        info[p].next = n;
+    else
+        b->nonfull = n;
+    if (n != MC_NONE)
+        info[n].prev = p;
+    info[ci].next = info[ci].prev = MC_NONE;
+}
+
+/* Set the padding bits of the last bitmap word. */
+static void set_padding(uint64_t *bm, const struct class_info *k)
+{
+    uint32_t rem = k->nslots & 63;
+    if (rem)
+        bm[k->words - 1] |= ~(uint64_t)0 << rem;
+}
+
+static uint32_t new_chunk(metall_manager *m, unsigned c)
+{
+    const struct class_info *k = &mc_classes[c];
+    uint64_t *bm = calloc(k->words, sizeof *bm);
+    if (!bm) {
+        mc_fail(ENOMEM, "%s: out of memory for a slot bitmap", m->path);
+        return MC_NONE;
+    }
+    set_padding(bm, k);
+    bool zeroed;
+    uint32_t ci = chunk_alloc(m, 1, 1, MC_CHUNK_SMALL, c, &zeroed);
+    if (ci == MC_NONE) {
+        free(bm);
+        return MC_NONE;
+    }
+    struct chunk_info *info = &m->chunks.info[ci];
+    info->bitmap = bm;
+    info->val = k->nslots;
+    info->hint = 0;
+    list_push(m, &m->bins[c], ci);
+    return ci;
+}
+
+unsigned bin_alloc_batch(metall_manager *m, unsigned c, void **out, unsigned want)
+{
+    const struct class_info *k = &mc_classes[c];
+    struct bin *b = &m->bins[c];
+    unsigned got = 0;
+    pthread_mutex_lock(&b->lock);
+    while (got < want) {
+        uint32_t ci = b->nonfull;
+        if (ci == MC_NONE && (ci = new_chunk(m, c)) == MC_NONE)
+            break;
+        struct chunk_info *info = &m->chunks.info[ci];
+        char *cbase = m->head.base_ + ((size_t)ci << MC_CHUNK_SHIFT);
+        uint64_t *bm = info->bitmap;
+        uint32_t w = info->hint;
+        while (got < want && info->val) {
+            uint64_t fb = ~bm[w];
+            if (!fb) {
+                w++;
+                continue;
+            }
+            uint64_t taken = 0;
+            do {
+                unsigned bit = (unsigned)__builtin_ctzll(fb);
+                fb &= fb - 1;
+                taken |= (uint64_t)1 << bit;
+                out[got++] = cbase + (size_t)((w << 6) + bit) * k->size;
+                info->val--;
+            } while (fb && got < want);
+            bm[w] |= taken;
+        }
+        info->hint = w;
+        if (info->val == 0)
+            list_remove(m, b, ci);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return got;
+}
+
+void bin_free_batch(metall_manager *m, unsigned c, void *const *slots, unsigned n)
+{
+    const struct class_info *k = &mc_classes[c];
+    struct bin *b = &m->bins[c];
+    char *base = m->head.base_;
+    pthread_mutex_lock(&b->lock);
+    for (unsigned i = 0; i < n; i++) {
+        size_t off = (size_t)((char *)slots[i] - base);
+        uint32_t ci = (uint32_t)(off >> MC_CHUNK_SHIFT);
+        struct chunk_info *info = &m->chunks.info[ci];
+        uint32_t idx = (uint32_t)(((off & MC_CHUNK_MASK) * k->div_magic) >> 32);
+        uint32_t w = idx >> 6;
+        uint64_t bit = (uint64_t)1 << (idx & 63);
+        if (MC_UNLIKELY(info->kind != MC_CHUNK_SMALL || !(info->bitmap[w] & bit)))
+            continue; /* double free or foreign pointer: ignore, never corrupt */
+        info->bitmap[w] &= ~bit;
+        if (w < info->hint)
+            info->hint = w;
+        if (info->val++ == 0)
+            list_push(m, b, ci);
+        if (info->val == k->nslots) {
+            list_remove(m, b, ci);
+            chunk_free(m, ci, 1);
+        }
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+bool bin_slot_allocated(metall_manager *m, uint32_t ci, size_t off_in_chunk)
+{
+    struct chunk_info *info = &m->chunks.info[ci];
+    const struct class_info *k = &mc_classes[info->cls];
+    if (off_in_chunk % k->size)
+        return false;
+    size_t idx = off_in_chunk / k->size;
+    if (idx >= k->nslots)
+        return false;
+    return (info->bitmap[idx >> 6] >> (idx & 63)) & 1;
+}
+
+void bin_rebuild(metall_manager *m)
+{
+    struct chunk_info *info = m->chunks.info;
+    for (unsigned c = 0; c < MC_NCLASSES; c++)
+        m->bins[c].nonfull = MC_NONE;
+    /* push in reverse so the lowest chunks are used first */
+    for (uint32_t i = m->chunks.nchunks; i-- > 0;) {
+        if (info[i].kind != MC_CHUNK_SMALL)
+            continue;
+        const struct class_info *k = &mc_classes[info[i].cls];
+        uint32_t w = 0;
+        while (w < k->words && info[i].bitmap[w] == ~(uint64_t)0)
+            w++;
+        info[i].hint = w < k->words ? w : k->words - 1;
+        info[i].next = info[i].prev = MC_NONE;
+        if (info[i].val)
+            list_push(m, &m->bins[info[i].cls], i);
+    }
+}

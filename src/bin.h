@@ -1,0 +1,31 @@
+/*
+ * bin.h - small-object bins: slots of one size class in SMALL chunks.
+ */
+#ifndef METALLC_BIN_H
+#define METALLC_BIN_H
+
+#include "types.h"
+
+void bin_init(metall_manager *m);
+void bin_destroy(metall_manager *m);
+
+/* Take up to `want` free slots of class c (allocating chunks as needed) into
+ * out[]. Returns how many (> 0), or 0 with the error set (ENOMEM, ENOSPC). */
+unsigned bin_alloc_batch(metall_manager *m, unsigned c, void **out, unsigned want);
+
+/* Give n slots of class c back; empty chunks go back to the chunk
+ * directory. */
+void bin_free_batch(metall_manager *m, unsigned c, void *const *slots, unsigned n);
+
+/* Whether ptr is an allocated slot start (for validation of named offsets;
+ * caller holds the locks or the manager is private). */
+bool bin_slot_allocated(metall_manager *m, uint32_t chunk, size_t off_in_chunk);
+
+/* After loading the chunk directory: build the non-full lists and hints. */
+void bin_rebuild(metall_manager *m);
+
+/* Lock / unlock all bins in class order (flush, snapshot, stats). */
+void bin_lock_all(metall_manager *m);
+void bin_unlock_all(metall_manager *m);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * chunk.c - chunk directory and chunk-run allocator.
+ *
+ * State (all under chunks.lock, except cls[] which free() reads without it:
+ * a chunk's class cannot change while the caller holds one of its slots):
+ *  - info[i] for i < nchunks: kind, class, run length, backing;
+ *  - free_map bit i set <=> info[i].kind == FREE (i < nchunks);
+ *  - pool: up to MC_BACKED_POOL free single chunks that keep their disk
+ *    blocks, so that alloc/free churn does not cost a fallocate and a hole
+ *    punch (and page faults) each time. Everything else free is punched.
+ * Runs are taken lowest-address first, which keeps the files compact.
+ */
+#include "chunk.h"
+
+#include "error.h"
+#include "layout.h"
+#include "os.h"
+#include "segment.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static void *anon_alloc(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t info_bytes(uint32_t n) { return (size_t)n * sizeof(struct chunk_info); }
+static size_t map_bytes(uint32_t n) { return ((size_t)n + 63) / 64 * 8; }
+
+int chunk_dir_init(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    cd->max_chunks = (uint32_t)(m->seg.capacity >> MC_CHUNK_SHIFT);
+    cd->info = anon_alloc(info_bytes(cd->max_chunks));
+    cd->cls = anon_alloc(cd->max_chunks);
+    cd->free_map = anon_alloc(map_bytes(cd->max_chunks));
+    if (!cd->info || !cd->cls || !cd->free_map) {
+        chunk_dir_destroy(m);
+        return mc_fail(ENOMEM, "%s: out of memory for the chunk directory", m->path);
+    }
+    pthread_mutex_init(&cd->lock, NULL);
+    cd->nchunks = 1;
+    cd->info[0].kind = MC_CHUNK_RESERVED;
+    cd->cls[0] = MC_CLS_NONE;
+    m->chunk_cls = cd->cls;
+    return 0;
+}
+
+void chunk_dir_destroy(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    if (cd->info) {
+        for (uint32_t i = 0; i < cd->nchunks; i++)
+            free(cd->info[i].bitmap);
+        munmap(cd->info, info_bytes(cd->max_chunks));
+    }
+    if (cd->cls)
+        munmap((void *)cd->cls, cd->max_chunks);
+    if (cd->free_map)
+        munmap(cd->free_map, map_bytes(cd->max_chunks));
+    if (cd->info)
+        pthread_mutex_destroy(&cd->lock);
+    cd->info = NULL;
+    cd->cls = NULL;
+    cd->free_map = NULL;
+}
+
+static inline bool is_free(const struct chunk_dir *cd, uint32_t i)
+{
+    return (cd->free_map[i >> 6] >> (i & 63)) & 1;
+}
+static inline void set_free(struct chunk_dir *cd, uint32_t i)
+{
+    cd->free_map[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+static inline void clear_free(struct chunk_dir *cd, uint32_t i)
+{
+    cd->free_map[i >> 6] &= ~((uint64_t)1 << (i & 63));
+}
+
+/* Lowest free chunk >= from (below nchunks), or nchunks. */
+static uint32_t next_free(const struct chunk_dir *cd, uint32_t from)
+{
+    uint32_t lim = cd->nchunks;
+    if (from >= lim)
+        return lim;
+    uint32_t w = from >> 6;
+    uint64_t bits = cd->free_map[w] & (~(uint64_t)0 << (from & 63));
+    for (;;) {
+        if (bits) {
+            uint32_t i = (w << 6) + (uint32_t)__builtin_ctzll(bits);
+            return i < lim ? i : lim;
+        }
+        if ((++w << 6) >= lim)
+            return lim;
+        bits = cd->free_map[w];
+    }
+}
+
+static inline uint32_t align_up(uint32_t i, uint32_t a) { return (i + a - 1) & ~(a - 1); }
+
+/* Find n free chunks aligned to a; may extend past nchunks (the caller
+ * grows). Returns the start or MC_NONE if capacity is exhausted. */
+static uint32_t find_run(struct chunk_dir *cd, uint32_t n, uint32_t a)
+{
+    uint32_t lim = cd->nchunks;
+    uint32_t i = align_up(next_free(cd, cd->free_hint << 6), a);
+    while (i < lim) {
+        if (!is_free(cd, i)) {
+            i = align_up(next_free(cd, i + 1), a);
+            continue;
+        }
+        uint32_t j = i;
+        while (j < lim && j < i + n && is_free(cd, j))
+            j++;
+        if (j == i + n || j == lim) /* complete, or runs into fresh chunks */
+            break;
+        i = align_up(next_free(cd, j + 1), a);
+    }
+    if ((uint64_t)i + n > cd->max_chunks)
+        return MC_NONE;
+    return i;
+}
+
+static void pool_remove(struct chunk_dir *cd, uint32_t idx)
+{
+    for (uint32_t k = 0; k < cd->npool; k++) {
+        if (cd->pool[k] == idx) {
+            cd->pool[k] = cd->pool[--cd->npool];
+            break;
+        }
+    }
+    cd->info[idx].in_pool = 0;
+}
+
+static void mark_run(metall_manager *m, uint32_t idx, uint32_t n, int kind, unsigned cls)
+{
+    struct chunk_dir *cd = &m->chunks;
+    for (uint32_t k = 0; k < n; k++) {
+        struct chunk_info *ci = &cd->info[idx + k];
+        clear_free(cd, idx + k);
+        ci->kind = (uint8_t)(k == 0 ? kind : MC_CHUNK_BODY);
+        ci->cls = (uint8_t)(kind == MC_CHUNK_SMALL ? cls : 0);
+        ci->val = (k == 0 && kind == MC_CHUNK_LARGE) ? n : 0;
+        atomic_store_explicit(&cd->cls[idx + k],
+                              (uint8_t)(kind == MC_CHUNK_SMALL ? cls : MC_CLS_LARGE),
+                              memory_order_relaxed);
+    }
+}
+
+/* Back the chunks of [idx, idx+n) that are not yet backed. */
+static int back_run(metall_manager *m, uint32_t idx, uint32_t n, bool *zeroed)
+{
+    struct chunk_dir *cd = &m->chunks;
+    bool zero = true;
+    uint32_t k = 0;
+    while (k < n) {
+        if (cd->info[idx + k].backed) {
+            zero = false;
+            k++;
+            continue;
+        }
+        uint32_t e = k;
+        while (e < n && !cd->info[idx + e].backed)
+            e++;
+        if (segment_back(&m->seg, (size_t)(idx + k) << MC_CHUNK_SHIFT,
+                         (size_t)(e - k) << MC_CHUNK_SHIFT))
+            return -1;
+        for (uint32_t q = k; q < e; q++)
+            cd->info[idx + q].backed = 1;
+        k = e;
+    }
+    *zeroed = zero;
+    return 0;
+}
+
+uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
+                     unsigned cls, bool *zeroed)
+{
+    struct chunk_dir *cd = &m->chunks;
+    pthread_mutex_lock(&cd->lock);
+    uint32_t idx;
+    if (n == 1 && align == 1 && cd->npool) {
+        idx = cd->pool[--cd->npool];
+        cd->info[idx].in_pool = 0;
+    } else {
+        idx = find_run(cd, n, align);
+        if (idx == MC_NONE) {
+            pthread_mutex_unlock(&cd->lock);
+            mc_fail(ENOMEM, "%s: heap capacity of %zu bytes exhausted", m->path,
+                    m->seg.capacity);
+            return MC_NONE;
+        }
+        if (idx + n > cd->nchunks) {
+            if (segment_grow(&m->seg, (size_t)(idx + n) << MC_CHUNK_SHIFT)) {
+                pthread_mutex_unlock(&cd->lock);
+                return MC_NONE;
+            }
+            for (uint32_t k = cd->nchunks; k < idx + n; k++) {
+                memset(&cd->info[k], 0, sizeof cd->info[k]);
+                cd->info[k].kind = MC_CHUNK_FREE;
+                set_free(cd, k);
+            }
+            cd->nchunks = idx + n;
+        }
+        for (uint32_t k = 0; k < n; k++)
+            if (cd->info[idx + k].in_pool)
+                pool_remove(cd, idx + k);
+    }
+    if (back_run(m, idx, n, zeroed)) {
+        /* Disk full: the run stays free; chunks already backed go back to
+         * being unbacked only lazily (they are free and reusable). */
+        pthread_mutex_unlock(&cd->lock);
+        return MC_NONE;
+    }
+    mark_run(m, idx, n, kind, cls);
+    /* advance the hint past fully used words */
+    while (cd->free_hint < (cd->nchunks >> 6) && cd->free_map[cd->free_hint] == 0)
+        cd->free_hint++;
+    pthread_mutex_unlock(&cd->lock);
+    return idx;
+}
+
+/* Release [idx, idx+n) to free; lock held. */
+static void release_run(metall_manager *m, uint32_t idx, uint32_t n)
+{
+    struct chunk_dir *cd = &m->chunks;
+    for (uint32_t k = 0; k < n; k++) {
+        struct chunk_info *ci = &cd->info[idx + k];
+        free(ci->bitmap);
+        ci->bitmap = NULL;
+        ci->kind = MC_CHUNK_FREE;
+        ci->cls = 0;
+        ci->val = 0;
+        atomic_store_explicit(&cd->cls[idx + k], MC_CLS_NONE, memory_order_relaxed);
+        set_free(cd, idx + k);
+    }
+    if ((idx >> 6) < cd->free_hint)
+        cd->free_hint = idx >> 6;
+    if (n == 1 && cd->info[idx].backed && cd->npool < MC_BACKED_POOL) {
+        cd->pool[cd->npool++] = idx;
+        cd->info[idx].in_pool = 1;
+        return;
+    }
+    if (segment_punch(&m->seg, (size_t)idx << MC_CHUNK_SHIFT, (size_t)n << MC_CHUNK_SHIFT) ==
+        0) {
+        for (uint32_t k = 0; k < n; k++)
+            cd->info[idx + k].backed = 0;
+    }
+}
+
+void chunk_free(metall_manager *m, uint32_t idx, uint32_t n)
+{
+    int saved = errno;
+    pthread_mutex_lock(&m->chunks.lock);
+    release_run(m, idx, n);
+    pthread_mutex_unlock(&m->chunks.lock);
+    errno = saved; /* free() does not report */
+}
+
+int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2)
+{
+    struct chunk_dir *cd = &m->chunks;
+    int rc = -1;
+    pthread_mutex_lock(&cd->lock);
+    uint32_t end = idx + n2;
+    if (end > cd->max_chunks)
+        goto out;
+    for (uint32_t k = idx + n; k < end && k < cd->nchunks; k++)
+        if (!is_free(cd, k))
+            goto out;
+    if (end > cd->nchunks) {
+        if (segment_grow(&m->seg, (size_t)end << MC_CHUNK_SHIFT)) {
+            errno = 0;
+            goto out;
+        }
+        for (uint32_t k = cd->nchunks; k < end; k++) {
+            memset(&cd->info[k], 0, sizeof cd->info[k]);
+            set_free(cd, k);
+        }
+        cd->nchunks = end;
+    }
+    for (uint32_t k = idx + n; k < end; k++)
+        if (cd->info[k].in_pool)
+            pool_remove(cd, k);
+    bool zeroed;
+    if (back_run(m, idx + n, n2 - n, &zeroed))
+        goto out;
+    for (uint32_t k = idx + n; k < end; k++) {
+        clear_free(cd, k);
+        cd->info[k].kind = MC_CHUNK_BODY;
+        atomic_store_explicit(&cd->cls[k], MC_CLS_LARGE, memory_order_relaxed);
+    }
+    cd->info[idx].val = n2;
+    rc = 0;
+out:
+    pthread_mutex_unlock(&cd->lock);
+    return rc;
+}
+
+int chunk_pool_drain(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    int rc = 0;
+    pthread_mutex_lock(&cd->lock);
+    while (cd->npool) {
+        uint32_t idx = cd->pool[--cd->npool];
+        cd->info[idx].in_pool = 0;
+        if (segment_punch(&m->seg, (size_t)idx << MC_CHUNK_SHIFT, MC_CHUNK_SIZE) == 0)
+            cd->info[idx].backed = 0;
+        else
+            rc = -1;
+    }
+    pthread_mutex_unlock(&cd->lock);
+    return rc;
+}
+
+void chunk_dir_rebuild(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    memset(cd->free_map, 0, map_bytes(cd->nchunks));
+    cd->free_hint = 0;
+    cd->npool = 0;
+    for (uint32_t i = 0; i < cd->nchunks; i++) {
+        struct chunk_info *ci = &cd->info[i];
+        uint8_t c = MC_CLS_NONE;
+        if (ci->kind == MC_CHUNK_FREE)
+            set_free(cd, i);
+        else if (ci->kind == MC_CHUNK_SMALL)
+            c = ci->cls;
+        else if (ci->kind == MC_CHUNK_LARGE || ci->kind == MC_CHUNK_BODY)
+            c = MC_CLS_LARGE;
+        atomic_store_explicit(&cd->cls[i], c, memory_order_relaxed);
+    }
+}
+
+uint32_t chunk_free_large(metall_manager *m, uint32_t idx)
+{
+    struct chunk_dir *cd = &m->chunks;
+    int saved = errno;
+    pthread_mutex_lock(&cd->lock);
+    uint32_t n = 0;
+    if (idx < cd->nchunks && cd->info[idx].kind == MC_CHUNK_LARGE) {
+        n = cd->info[idx].val;
+        release_run(m, idx, n);
+    }
+    pthread_mutex_unlock(&cd->lock);
+    errno = saved;
+    return n;
+}
+
+uint32_t chunk_large_len(metall_manager *m, uint32_t idx)
+{
+    struct chunk_dir *cd = &m->chunks;
+    pthread_mutex_lock(&cd->lock);
+    uint32_t n = 0;
+    if (idx < cd->nchunks && cd->info[idx].kind == MC_CHUNK_LARGE)
+        n = cd->info[idx].val;
+    pthread_mutex_unlock(&cd->lock);
+    return n;
+}
+
+void chunk_shrink_large(metall_manager *m, uint32_t idx, uint32_t n2)
+{
+    struct chunk_dir *cd = &m->chunks;
+    int saved = errno;
+    pthread_mutex_lock(&cd->lock);
+    uint32_t n = cd->info[idx].val;
+    if (n2 < n && n2 > 0) {
+        cd->info[idx].val = n2;
+        release_run(m, idx + n2, n - n2);
+    }
+    pthread_mutex_unlock(&cd->lock);
+    errno = saved;
+}

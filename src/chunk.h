@@ -1,0 +1,47 @@
+/*
+ * chunk.h - the chunk directory: which 2 MiB chunk of the heap holds what,
+ * and the allocator of chunk runs.
+ */
+#ifndef METALLC_CHUNK_H
+#define METALLC_CHUNK_H
+
+#include "types.h"
+
+/* Allocate the directory's arrays for seg->capacity. nchunks starts at 1
+ * (chunk 0 reserved). */
+int chunk_dir_init(metall_manager *m);
+void chunk_dir_destroy(metall_manager *m);
+
+/* Allocate a run of n chunks aligned to `align` chunks (a power of two),
+ * backed on disk, and mark it as a SMALL chunk of class cls (n == 1) or a
+ * LARGE object. *zeroed tells whether its memory is known to be zero.
+ * Returns the first chunk index or MC_NONE with the error set. */
+uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
+                     unsigned cls, bool *zeroed);
+
+/* Free the run starting at idx (n chunks). Takes chunks.lock. */
+void chunk_free(metall_manager *m, uint32_t idx, uint32_t n);
+
+/* Grow the LARGE run at idx from n to n2 chunks in place if the chunks after
+ * it are free. Returns 0, or -1 (nothing changed; error set only on I/O
+ * failure, with errno). */
+int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2);
+
+/* Punch the holes of all pooled backed free chunks. Takes chunks.lock. */
+int chunk_pool_drain(metall_manager *m);
+
+/* Rebuild free_map and cls[] from info[] (after loading the directory). */
+void chunk_dir_rebuild(metall_manager *m);
+
+
+/* Free the large object whose first chunk is idx. Returns its run length,
+ * or 0 if idx is not the start of a large object (nothing done). */
+uint32_t chunk_free_large(metall_manager *m, uint32_t idx);
+
+/* Run length of the large object at idx, 0 if it is not one. */
+uint32_t chunk_large_len(metall_manager *m, uint32_t idx);
+
+/* Shrink the large object at idx to n2 chunks, freeing the tail. */
+void chunk_shrink_large(metall_manager *m, uint32_t idx, uint32_t n2);
+
+#endif

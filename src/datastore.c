@@ -1,0 +1,760 @@
+/*
+ * datastore.c - the life cycle of a datastore: create, open, flush, close,
+ * snapshot, copy, remove, consistent, description, uuid.
+ *
+ * Crash rule: a writer removes PATH/closed when it opens and writes it back
+ * only after the heap and the management files are durable (close). A
+ * datastore without the mark is never opened (ENOTRECOVERABLE). Snapshots
+ * and copies are built under a temporary name beside the destination and
+ * renamed into place when complete, so they are all-or-nothing.
+ *
+ * Exclusion: PATH/lock is flock'ed LOCK_EX by a writer and LOCK_SH by
+ * readers, never blocking (EBUSY). The kernel drops the lock when a process
+ * dies, so a crash leaves no stale lock.
+ */
+#include "datastore.h"
+
+#include "bin.h"
+#include "chunk.h"
+#include "error.h"
+#include "layout.h"
+#include "mgmt.h"
+#include "named.h"
+#include "numa.h"
+#include "os.h"
+#include "segment.h"
+#include "tcache.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static _Atomic uint64_t next_manager_id = 1;
+static struct mc_options g_opts;
+static pthread_once_t opts_once = PTHREAD_ONCE_INIT;
+
+static bool env_bool(const char *name, bool dflt)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return dflt;
+    return !(strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0 ||
+             strcasecmp(v, "off") == 0);
+}
+
+static void read_env(void)
+{
+    g_opts.populate = env_bool("METALLC_POPULATE", false);
+}
+
+const struct mc_options *mc_options(void)
+{
+    pthread_once(&opts_once, read_env);
+    return &g_opts;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int check_path_arg(const char *path)
+{
+    if (!path || !*path)
+        return mc_fail(EINVAL, "metall: NULL or empty path");
+    if (strlen(path) > PATH_MAX - 64)
+        return mc_fail(ENAMETOOLONG, "%.64s...: path too long", path);
+    return 0;
+}
+
+/* strdup without trailing slashes ("/" stays "/"). */
+static char *norm_path(const char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    char *s = malloc(n + 1);
+    if (s) {
+        memcpy(s, path, n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
+static int join(char *out, size_t size, const char *dir, const char *name)
+{
+    int w = snprintf(out, size, "%s/%s", dir, name);
+    if (w < 0 || (size_t)w >= size)
+        return mc_fail(ENAMETOOLONG, "%s: path too long", dir);
+    return 0;
+}
+
+/* Does path hold a datastore identity file (with our magic)? Used before
+ * anything destructive, so a foreign directory is never touched. */
+static bool has_datastore_magic(const char *path)
+{
+    char f[PATH_MAX];
+    if (join(f, sizeof f, path, MC_FILE_DATASTORE_NAME))
+        return false;
+    int fd = open(f, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char magic[8];
+    ssize_t r = read(fd, magic, sizeof magic);
+    close(fd);
+    return r == (ssize_t)sizeof magic && memcmp(magic, MC_MAGIC, sizeof magic) == 0;
+}
+
+/* ENOENT / ENOTDIR checks with messages. */
+static int check_is_dir(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return mc_fail(ENOENT, "%s does not exist", path);
+        return mc_fail_sys(errno, "cannot access %s", path);
+    }
+    if (!S_ISDIR(st.st_mode))
+        return mc_fail(ENOTDIR, "%s is not a directory, so not a metall-c datastore", path);
+    return 0;
+}
+
+/* Open PATH/lock and flock it; returns the fd or -1. */
+static int take_lock(const char *path, bool exclusive, bool create)
+{
+    char f[PATH_MAX];
+    if (join(f, sizeof f, path, MC_FILE_LOCK_NAME))
+        return -1;
+    int fd = open(f, (exclusive ? O_RDWR : O_RDONLY) | (create ? O_CREAT : 0) | O_CLOEXEC, 0644);
+    if (fd < 0 && !exclusive && (errno == ENOENT || errno == EACCES))
+        return -2; /* a reader on a read-only copy: no lock to take */
+    if (fd < 0)
+        return mc_fail_sys(errno, "%s: cannot open the lock file %s", path, f);
+    int rc = os_lock(fd, exclusive);
+    if (rc) {
+        close(fd);
+        if (rc == EBUSY)
+            return mc_fail(EBUSY, "%s is open for writing by another manager or process",
+                           path);
+        return mc_fail_sys(rc, "%s: cannot lock %s", path, f);
+    }
+    return fd;
+}
+
+static metall_manager *manager_new(const char *path, bool read_only)
+{
+    size_t sz = (sizeof(metall_manager) + 63) & ~(size_t)63;
+    metall_manager *m = aligned_alloc(64, sz);
+    if (!m) {
+        mc_fail(ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    memset(m, 0, sz);
+    m->path = norm_path(path);
+    if (!m->path || named_init(&m->named)) {
+        free(m->path);
+        free(m);
+        mc_fail(ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    m->id = atomic_fetch_add(&next_manager_id, 1);
+    m->read_only = read_only;
+    m->lock_fd = -1;
+    m->seg.path = m->path;
+    m->seg.read_only = read_only;
+    m->seg.populate = mc_options()->populate;
+    bin_init(m);
+    pthread_mutex_init(&m->tc_lock, NULL);
+    pthread_mutex_init(&m->meta_lock, NULL);
+    return m;
+}
+
+static void manager_free(metall_manager *m)
+{
+    int saved = errno;
+    segment_release(&m->seg);
+    chunk_dir_destroy(m);
+    named_destroy(&m->named);
+    bin_destroy(m);
+    pthread_mutex_destroy(&m->tc_lock);
+    pthread_mutex_destroy(&m->meta_lock);
+    if (m->lock_fd >= 0)
+        close(m->lock_fd); /* releases the flock */
+    free(m->path);
+    free(m);
+    errno = saved;
+}
+
+/* Reserve the heap's address space; with the default capacity, settle for
+ * less when the process cannot reserve that much (ulimit -v, many ranks). */
+static int reserve(metall_manager *m, size_t min_bytes, bool flexible)
+{
+    for (;;) {
+        if (segment_reserve(&m->seg) == 0) {
+            m->head.base_ = m->seg.base;
+            return 0;
+        }
+        if (!flexible || errno != ENOMEM || m->seg.capacity / 2 < min_bytes ||
+            m->seg.capacity / 2 < MC_MIN_CAPACITY)
+            return -1;
+        m->seg.capacity /= 2;
+        m->seg.capacity -= m->seg.capacity % m->seg.block_size;
+    }
+}
+
+/* ---- create / open -------------------------------------------------------- */
+
+metall_manager *metall_create(const char *path)
+{
+    return metall_create_ex(path, NULL);
+}
+
+static int geometry(const metall_options *opt, size_t *capacity, size_t *block)
+{
+    size_t cap = opt && opt->capacity ? opt->capacity : MC_DEFAULT_CAPACITY;
+    if (cap < MC_MIN_CAPACITY)
+        cap = MC_MIN_CAPACITY;
+    if (cap > ((size_t)1 << 52))
+        return mc_fail(EINVAL, "metall: capacity %zu is too large", cap);
+    cap = (cap + MC_CHUNK_MASK) & ~MC_CHUNK_MASK;
+    size_t b = cap < MC_DEFAULT_BLOCK_SIZE ? cap : MC_DEFAULT_BLOCK_SIZE;
+    cap = (cap + b - 1) / b * b;
+    *capacity = cap;
+    *block = b;
+    return 0;
+}
+
+metall_manager *metall_create_ex(const char *path, const metall_options *opt)
+{
+    mc_error_clear();
+    size_t cap = 0, bsz = 0;
+    if (check_path_arg(path) || geometry(opt, &cap, &bsz))
+        return NULL;
+    if (mc_numa_validate(path, opt))
+        return NULL;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (!opt || !opt->overwrite) {
+            mc_fail(EEXIST, "%s already exists", path);
+            return NULL;
+        }
+        if (!S_ISDIR(st.st_mode) || !has_datastore_magic(path)) {
+            mc_fail(EINVAL, "%s exists and is not a metall-c datastore; not overwriting it",
+                    path);
+            return NULL;
+        }
+        if (!metall_remove(path))
+            return NULL;
+    }
+    char *parent = norm_path(path);
+    char *slash = parent ? strrchr(parent, '/') : NULL;
+    if (slash && slash != parent) {
+        *slash = '\0';
+        int rc = os_mkdir_p(parent);
+        if (rc) {
+            mc_fail_sys(rc, "%s: cannot create the parent directory %s", path, parent);
+            free(parent);
+            return NULL;
+        }
+    }
+    free(parent);
+    if (mkdir(path, 0755) != 0) {
+        if (errno == EEXIST)
+            mc_fail(EEXIST, "%s already exists", path);
+        else
+            mc_fail_sys(errno, "cannot create %s", path);
+        return NULL;
+    }
+    metall_manager *m = manager_new(path, false);
+    if (!m)
+        goto fail_rmdir;
+    m->seg.capacity = cap;
+    m->seg.block_size = bsz;
+    m->numa = opt ? opt->numa : METALL_NUMA_NONE;
+    m->numa_node = opt ? opt->numa_node : 0;
+    if ((m->lock_fd = take_lock(m->path, true, true)) < 0)
+        goto fail;
+    if (reserve(m, 0, !(opt && opt->capacity)) || chunk_dir_init(m))
+        goto fail;
+    int rc = os_random(m->uuid, sizeof m->uuid);
+    if (rc) {
+        mc_fail_sys(rc, "%s: cannot generate a uuid", path);
+        goto fail;
+    }
+    m->uuid[6] = (uint8_t)((m->uuid[6] & 0x0F) | 0x40); /* version 4 */
+    m->uuid[8] = (uint8_t)((m->uuid[8] & 0x3F) | 0x80); /* variant 1 */
+    struct mc_datastore_info info = {m->seg.capacity, m->seg.block_size, MC_CHUNK_SIZE,
+                                     (uint64_t)time(NULL), {0}};
+    snprintf(info.creator, sizeof info.creator, "%s", metall_version());
+    if (mgmt_write_datastore(m->path, m->uuid, &info))
+        goto fail;
+    if (mc_numa_apply(m))
+        goto fail;
+    tcache_register(m);
+    return m;
+fail:
+    if (m)
+        manager_free(m);
+fail_rmdir: {
+    int saved = errno;
+    os_remove_tree(path);
+    errno = saved;
+}
+    return NULL;
+}
+
+static metall_manager *open_common(const char *path, bool read_only)
+{
+    mc_error_clear();
+    if (check_path_arg(path) || check_is_dir(path))
+        return NULL;
+    uint8_t uuid[16];
+    struct mc_datastore_info info;
+    if (mgmt_read_datastore(path, uuid, &info))
+        return NULL;
+    metall_manager *m = manager_new(path, read_only);
+    if (!m)
+        return NULL;
+    memcpy(m->uuid, uuid, 16);
+    m->created_unix = info.created_unix;
+    memcpy(m->creator, info.creator, sizeof m->creator);
+    m->creator[sizeof m->creator - 1] = '\0';
+    int fd = take_lock(m->path, !read_only, false);
+    if (fd == -1)
+        goto fail;
+    m->lock_fd = fd;
+    if (mgmt_check_closed(m->path, m->uuid))
+        goto fail;
+    m->seg.capacity = (size_t)info.capacity;
+    m->seg.block_size = (size_t)info.block_size;
+    if (reserve(m, 0, false) || chunk_dir_init(m))
+        goto fail;
+    if (mgmt_load_chunks(m))
+        goto fail;
+    size_t used = (size_t)m->chunks.nchunks << MC_CHUNK_SHIFT;
+    unsigned nblocks = (unsigned)((used + m->seg.block_size - 1) / m->seg.block_size);
+    if (nblocks > 0 && segment_map_existing(&m->seg, nblocks))
+        goto fail;
+    if (mgmt_load_names(m))
+        goto fail;
+    if (!read_only) {
+        char f[PATH_MAX];
+        join(f, sizeof f, m->path, MC_FILE_CLOSED_NAME);
+        if (unlink(f) != 0) {
+            mc_fail_sys(errno, "%s: cannot remove the closed mark %s", m->path, f);
+            goto fail;
+        }
+        int rc = os_fsync_dir(m->path);
+        if (rc) {
+            mc_fail_sys(rc, "%s: cannot sync the directory", m->path);
+            goto fail;
+        }
+    }
+    tcache_register(m);
+    return m;
+fail:
+    manager_free(m);
+    return NULL;
+}
+
+metall_manager *metall_open(const char *path)
+{
+    return open_common(path, false);
+}
+
+metall_manager *metall_open_read_only(const char *path)
+{
+    return open_common(path, true);
+}
+
+/* ---- persisting ----------------------------------------------------------- */
+
+/* Build the management images under all allocator locks: a consistent cut
+ * even while other threads allocate. */
+static int build_images(metall_manager *m, const uint8_t uuid[16], void **chunks,
+                        size_t *chunks_len, void **names, size_t *names_len, unsigned *nblocks)
+{
+    pthread_rwlock_rdlock(&m->named.lock);
+    bin_lock_all(m);
+    pthread_mutex_lock(&m->chunks.lock);
+    int rc = mgmt_build_chunks(m, uuid, chunks, chunks_len);
+    if (!rc && (rc = mgmt_build_names(m, uuid, names, names_len)))
+        free(*chunks);
+    if (nblocks)
+        *nblocks = m->seg.nblocks;
+    pthread_mutex_unlock(&m->chunks.lock);
+    bin_unlock_all(m);
+    pthread_rwlock_unlock(&m->named.lock);
+    return rc;
+}
+
+static int write_file(const char *dir, const char *name, const void *buf, size_t len)
+{
+    char f[PATH_MAX];
+    if (join(f, sizeof f, dir, name))
+        return -1;
+    int rc = os_write_file_atomic(f, buf, len);
+    if (rc)
+        return mc_fail_sys(rc, "%s: cannot write %s", dir, f);
+    return 0;
+}
+
+/* Write the heap's dirty pages, then the management files into dir. */
+static int persist(metall_manager *m)
+{
+    if (segment_sync(&m->seg))
+        return -1;
+    void *c, *n;
+    size_t cl, nl;
+    if (build_images(m, m->uuid, &c, &cl, &n, &nl, NULL))
+        return -1;
+    int rc = write_file(m->path, MC_FILE_CHUNKS_NAME, c, cl);
+    if (!rc)
+        rc = write_file(m->path, MC_FILE_NAMES_NAME, n, nl);
+    free(c);
+    free(n);
+    return rc;
+}
+
+bool metall_flush(metall_manager *m)
+{
+    mc_error_clear();
+    if (!m)
+        return mc_fail(EINVAL, "metall: NULL manager"), false;
+    if (m->read_only)
+        return mc_fail(EROFS, "%s: the datastore is open read-only", m->path), false;
+    tcache_flush_mine(m);
+    pthread_mutex_lock(&m->meta_lock);
+    int rc = persist(m);
+    pthread_mutex_unlock(&m->meta_lock);
+    return rc == 0;
+}
+
+bool metall_close(metall_manager *m)
+{
+    mc_error_clear();
+    if (!m)
+        return mc_fail(EINVAL, "metall: NULL manager"), false;
+    if (m->read_only) {
+        tcache_destroy_all(m);
+        manager_free(m);
+        return true;
+    }
+    tcache_destroy_all(m);
+    int rc = chunk_pool_drain(m);
+    if (rc == 0)
+        rc = persist(m);
+    if (rc == 0)
+        rc = mgmt_write_closed(m->path, m->uuid);
+    manager_free(m);
+    return rc == 0;
+}
+
+/* ---- snapshot / copy ------------------------------------------------------ */
+
+/* A unique temporary directory beside dst; dst must not exist. */
+static int make_tmp_dir(const char *dst, char *tmp, size_t size)
+{
+    struct stat st;
+    if (stat(dst, &st) == 0)
+        return mc_fail(EEXIST, "%s already exists", dst);
+    char *parent = norm_path(dst);
+    if (!parent)
+        return mc_fail(ENOMEM, "out of memory");
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = '\0';
+        int rc = os_mkdir_p(parent);
+        if (rc) {
+            mc_fail_sys(rc, "%s: cannot create the parent directory %s", dst, parent);
+            free(parent);
+            return -1;
+        }
+    }
+    free(parent);
+    uint32_t r;
+    os_random(&r, sizeof r);
+    char *nd = norm_path(dst);
+    int w = snprintf(tmp, size, "%s.metall-tmp-%d-%08x", nd, (int)getpid(), r);
+    free(nd);
+    if (w < 0 || (size_t)w >= size)
+        return mc_fail(ENAMETOOLONG, "%s: path too long", dst);
+    if (mkdir(tmp, 0755) != 0)
+        return mc_fail_sys(errno, "cannot create %s", tmp);
+    char seg[PATH_MAX];
+    if (join(seg, sizeof seg, tmp, MC_SEGMENT_DIR) || mkdir(seg, 0755) != 0) {
+        int e = errno;
+        os_remove_tree(tmp);
+        return mc_fail_sys(e, "cannot create %s", seg);
+    }
+    return 0;
+}
+
+static int copy_one(const char *src_dir, const char *dst_dir, const char *name, bool optional)
+{
+    char s[PATH_MAX], d[PATH_MAX];
+    if (join(s, sizeof s, src_dir, name) || join(d, sizeof d, dst_dir, name))
+        return -1;
+    bool cloned;
+    int rc = os_copy_file(s, d, &cloned);
+    if (rc == ENOENT && optional)
+        return 0;
+    if (rc)
+        return mc_fail_sys(rc, "cannot copy %s to %s", s, d);
+    return 0;
+}
+
+static int copy_blocks(const char *src_dir, const char *dst_dir, unsigned nblocks)
+{
+    for (unsigned i = 0; i < nblocks; i++) {
+        char name[64];
+        snprintf(name, sizeof name, MC_BLOCK_FMT, i);
+        if (copy_one(src_dir, dst_dir, name, false))
+            return -1;
+    }
+    return 0;
+}
+
+/* Make tmp visible as dst: fsync its directories, rename, fsync parent. */
+static int publish(const char *tmp, const char *dst)
+{
+    char seg[PATH_MAX];
+    join(seg, sizeof seg, tmp, MC_SEGMENT_DIR);
+    int rc = os_fsync_dir(seg);
+    if (!rc)
+        rc = os_fsync_dir(tmp);
+    if (rc)
+        return mc_fail_sys(rc, "cannot sync %s", tmp);
+    if (rename(tmp, dst) != 0)
+        return mc_fail_sys(errno, "cannot rename %s to %s", tmp, dst);
+    rc = os_fsync_parent(dst);
+    if (rc)
+        return mc_fail_sys(rc, "cannot sync the parent of %s", dst);
+    return 0;
+}
+
+bool metall_snapshot(metall_manager *m, const char *dst)
+{
+    mc_error_clear();
+    if (!m)
+        return mc_fail(EINVAL, "metall: NULL manager"), false;
+    if (check_path_arg(dst))
+        return false;
+    if (m->read_only)
+        return mc_fail(EROFS, "%s: the datastore is open read-only; use metall_copy()",
+                       m->path),
+               false;
+    char tmp[PATH_MAX];
+    if (make_tmp_dir(dst, tmp, sizeof tmp))
+        return false;
+    tcache_flush_mine(m);
+    pthread_mutex_lock(&m->meta_lock);
+    uint8_t uuid[16];
+    os_random(uuid, sizeof uuid);
+    uuid[6] = (uint8_t)((uuid[6] & 0x0F) | 0x40);
+    uuid[8] = (uint8_t)((uuid[8] & 0x3F) | 0x80);
+    void *c = NULL, *n = NULL;
+    size_t cl, nl;
+    unsigned nblocks = 0;
+    struct mc_datastore_info info = {m->seg.capacity, m->seg.block_size, MC_CHUNK_SIZE,
+                                     m->created_unix ? m->created_unix : (uint64_t)time(NULL),
+                                     {0}};
+    memcpy(info.creator, m->creator, sizeof info.creator);
+    if (!info.creator[0])
+        snprintf(info.creator, sizeof info.creator, "%s", metall_version());
+    int rc = build_images(m, uuid, &c, &cl, &n, &nl, &nblocks);
+    if (!rc)
+        rc = copy_blocks(m->path, tmp, nblocks);
+    if (!rc)
+        rc = mgmt_write_datastore(tmp, uuid, &info);
+    if (!rc)
+        rc = write_file(tmp, MC_FILE_CHUNKS_NAME, c, cl);
+    if (!rc)
+        rc = write_file(tmp, MC_FILE_NAMES_NAME, n, nl);
+    if (!rc)
+        rc = copy_one(m->path, tmp, MC_FILE_DESCRIPTION_NAME, true);
+    if (!rc)
+        rc = mgmt_write_closed(tmp, uuid);
+    if (!rc)
+        rc = publish(tmp, dst);
+    pthread_mutex_unlock(&m->meta_lock);
+    free(c);
+    free(n);
+    if (rc) {
+        int saved = errno;
+        os_remove_tree(tmp);
+        errno = saved;
+        return false;
+    }
+    return true;
+}
+
+bool metall_copy(const char *src, const char *dst)
+{
+    mc_error_clear();
+    if (check_path_arg(src) || check_path_arg(dst) || check_is_dir(src))
+        return false;
+    uint8_t uuid[16];
+    struct mc_datastore_info info;
+    if (mgmt_read_datastore(src, uuid, &info))
+        return false;
+    int lock = take_lock(src, false, false);
+    if (lock == -1)
+        return false;
+    char tmp[PATH_MAX];
+    int rc = mgmt_check_closed(src, uuid);
+    if (!rc)
+        rc = make_tmp_dir(dst, tmp, sizeof tmp);
+    if (rc) {
+        if (lock >= 0)
+            close(lock);
+        return false;
+    }
+    /* every block file present (there may be more than the chunks use) */
+    char segdir[PATH_MAX];
+    join(segdir, sizeof segdir, src, MC_SEGMENT_DIR);
+    unsigned nblocks = 0;
+    for (;;) {
+        char f[PATH_MAX], name[64];
+        snprintf(name, sizeof name, MC_BLOCK_FMT, nblocks);
+        join(f, sizeof f, src, name);
+        if (access(f, F_OK) != 0)
+            break;
+        nblocks++;
+    }
+    rc = copy_blocks(src, tmp, nblocks);
+    const char *files[] = {MC_FILE_DATASTORE_NAME, MC_FILE_CHUNKS_NAME, MC_FILE_NAMES_NAME,
+                           MC_FILE_CLOSED_NAME};
+    for (size_t i = 0; !rc && i < sizeof files / sizeof *files; i++)
+        rc = copy_one(src, tmp, files[i], false);
+    if (!rc)
+        rc = copy_one(src, tmp, MC_FILE_DESCRIPTION_NAME, true);
+    if (!rc)
+        rc = publish(tmp, dst);
+    if (lock >= 0)
+        close(lock);
+    if (rc) {
+        int saved = errno;
+        os_remove_tree(tmp);
+        errno = saved;
+        return false;
+    }
+    return true;
+}
+
+/* ---- remove / consistent / properties ------------------------------------- */
+
+bool metall_remove(const char *path)
+{
+    mc_error_clear();
+    if (check_path_arg(path) || check_is_dir(path))
+        return false;
+    if (!has_datastore_magic(path))
+        return mc_fail(EINVAL, "%s is not a metall-c datastore; not removing it", path), false;
+    int fd = take_lock(path, true, true);
+    if (fd < 0)
+        return false;
+    int rc = os_remove_tree(path);
+    close(fd);
+    if (rc)
+        return mc_fail_sys(rc, "cannot remove %s", path), false;
+    return true;
+}
+
+bool metall_consistent(const char *path)
+{
+    mc_error_clear();
+    if (check_path_arg(path) || check_is_dir(path))
+        return false;
+    uint8_t uuid[16];
+    struct mc_datastore_info info;
+    if (mgmt_read_datastore(path, uuid, &info))
+        return false;
+    int fd = take_lock(path, false, false);
+    if (fd == -1)
+        return false;
+    int rc = mgmt_check_closed(path, uuid);
+    if (fd >= 0)
+        close(fd);
+    return rc == 0;
+}
+
+bool metall_set_description(metall_manager *m, const char *text)
+{
+    mc_error_clear();
+    if (!m || !text)
+        return mc_fail(EINVAL, "metall: NULL manager or text"), false;
+    if (m->read_only)
+        return mc_fail(EROFS, "%s: the datastore is open read-only", m->path), false;
+    size_t n = strnlen(text, METALL_DESCRIPTION_MAX + 1);
+    if (n > METALL_DESCRIPTION_MAX)
+        return mc_fail(EINVAL, "%s: description longer than %d bytes", m->path,
+                       METALL_DESCRIPTION_MAX),
+               false;
+    pthread_mutex_lock(&m->meta_lock);
+    int rc = write_file(m->path, MC_FILE_DESCRIPTION_NAME, text, n);
+    pthread_mutex_unlock(&m->meta_lock);
+    return rc == 0;
+}
+
+bool metall_get_description(const char *path, char *buf, size_t bufsize)
+{
+    mc_error_clear();
+    if (check_path_arg(path))
+        return false;
+    if (!buf || !bufsize)
+        return mc_fail(EINVAL, "%s: NULL or empty buffer", path), false;
+    if (check_is_dir(path))
+        return false;
+    if (!has_datastore_magic(path))
+        return mc_fail(EINVAL, "%s is not a metall-c datastore", path), false;
+    char f[PATH_MAX];
+    if (join(f, sizeof f, path, MC_FILE_DESCRIPTION_NAME))
+        return false;
+    void *b;
+    size_t len;
+    int rc = os_read_file(f, METALL_DESCRIPTION_MAX, &b, &len);
+    if (rc == ENOENT) {
+        buf[0] = '\0';
+        return true;
+    }
+    if (rc)
+        return mc_fail_sys(rc, "cannot read %s", f), false;
+    size_t k = strnlen(b, len);
+    if (k >= bufsize)
+        k = bufsize - 1;
+    memcpy(buf, b, k);
+    buf[k] = '\0';
+    free(b);
+    return true;
+}
+
+bool metall_get_uuid(const char *path, char out[37])
+{
+    mc_error_clear();
+    if (check_path_arg(path) || check_is_dir(path))
+        return false;
+    if (!out)
+        return mc_fail(EINVAL, "%s: NULL output buffer", path), false;
+    uint8_t uuid[16];
+    struct mc_datastore_info info;
+    if (mgmt_read_datastore(path, uuid, &info))
+        return false;
+    mgmt_uuid_string(uuid, out);
+    return true;
+}
+
+bool metall_is_read_only(const metall_manager *m)
+{
+    return m && m->read_only;
+}
+
+const char *metall_version(void)
+{
+#define MC_STR2(x) #x
+#define MC_STR(x) MC_STR2(x)
+    return MC_STR(METALLC_VERSION_MAJOR) "." MC_STR(METALLC_VERSION_MINOR) "." MC_STR(
+        METALLC_VERSION_PATCH);
+}

@@ -1,0 +1,25 @@
+/*
+ * error.h - the failure rule of the library in one place.
+ *
+ * Every failing function sets errno and a thread-local message for
+ * metall_errmsg(). Internal functions return 0 on success and -1 after
+ * calling mc_fail() (or propagate a -1 whose message is already set).
+ */
+#ifndef METALLC_ERROR_H
+#define METALLC_ERROR_H
+
+#include <errno.h>
+
+/* Set errno to err and the thread's message (printf-style); returns -1. */
+int mc_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Like mc_fail() with the cause taken from err: "<message>: <strerror>". */
+int mc_fail_sys(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prefix the current message with "<prefix>: ", keeping errno. */
+void mc_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Clear the thread's message (start of a public call that may fail). */
+void mc_error_clear(void);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * layout.h - the on-disk format of a datastore, all of it.
+ *
+ * A datastore is a directory:
+ *
+ *   PATH/datastore       identity: magic, format version, uuid, geometry
+ *   PATH/chunks          chunk directory + slot bitmaps (written at flush/close)
+ *   PATH/names           named-object directory (written at flush/close)
+ *   PATH/description     the user's description text (plain, optional)
+ *   PATH/closed          properly-closed mark; absent while open for writing
+ *   PATH/lock            flock target: LOCK_EX by a writer, LOCK_SH by readers
+ *   PATH/segment/block-NNNNNN   heap block files (sparse, block_size each)
+ *
+ * Every binary file starts with struct mc_file_header; all integers are
+ * little-endian (the format is only read on the architecture that wrote it
+ * families: x86-64, aarch64, ppc64le). The format version is independent of
+ * the library version: MAJOR changes break readers, MINOR ones do not.
+ *
+ * Invariants a reader checks (else EBADMSG):
+ *  - header: magic, kind, header_crc, payload_size == file size - header,
+ *    payload_crc, uuid == the datastore's uuid;
+ *  - datastore: chunk_size == MC_CHUNK_SIZE, block_size a multiple of it,
+ *    capacity a multiple of block_size;
+ *  - chunks: nchunks <= nblocks * chunks per block, class table checksum
+ *    matches this build, every entry's kind/class/run valid, bitmaps'
+ *    popcounts equal the used counts, runs inside nchunks;
+ *  - names: every entry's name 1..METALL_NAME_MAX bytes, unique, and its
+ *    offset the start of an allocated object.
+ */
+#ifndef METALLC_LAYOUT_H
+#define METALLC_LAYOUT_H
+
+#include <stdint.h>
+
+#define MC_MAGIC "METALLC"          /* 8 bytes with the NUL */
+#define MC_FORMAT_MAJOR 1
+#define MC_FORMAT_MINOR 0
+
+enum mc_file_kind {
+    MC_FILE_DATASTORE = 1,
+    MC_FILE_CHUNKS = 2,
+    MC_FILE_NAMES = 3,
+    MC_FILE_CLOSED = 4,
+};
+
+#define MC_FILE_DATASTORE_NAME "datastore"
+#define MC_FILE_CHUNKS_NAME "chunks"
+#define MC_FILE_NAMES_NAME "names"
+#define MC_FILE_CLOSED_NAME "closed"
+#define MC_FILE_DESCRIPTION_NAME "description"
+#define MC_FILE_LOCK_NAME "lock"
+#define MC_SEGMENT_DIR "segment"
+#define MC_BLOCK_FMT "segment/block-%06u"
+
+struct mc_file_header {
+    char magic[8];          /* MC_MAGIC */
+    uint32_t kind;          /* enum mc_file_kind */
+    uint16_t format_major;
+    uint16_t format_minor;
+    uint8_t uuid[16];       /* the datastore's uuid */
+    uint64_t payload_size;  /* bytes after the header */
+    uint32_t payload_crc;   /* CRC-32C of the payload */
+    uint32_t header_crc;    /* CRC-32C of the bytes above */
+};
+_Static_assert(sizeof(struct mc_file_header) == 48, "file header layout");
+
+/* PATH/datastore payload */
+struct mc_datastore_info {
+    uint64_t capacity;      /* bytes of address space the heap may use */
+    uint64_t block_size;    /* bytes per segment block file */
+    uint64_t chunk_size;    /* MC_CHUNK_SIZE */
+    uint64_t created_unix;  /* seconds since the epoch */
+    char creator[16];       /* library version that created it */
+};
+_Static_assert(sizeof(struct mc_datastore_info) == 48, "datastore info layout");
+
+/* PATH/chunks payload: this, then nchunks entries, then the bitmaps of the
+ * SMALL chunks in chunk order (words_for_class(cls) uint64 each). */
+struct mc_chunks_header {
+    uint64_t nchunks;       /* chunks in use or ever used (high-water mark) */
+    uint32_t nclasses;      /* number of size classes */
+    uint32_t class_crc;     /* CRC-32C of the class size table */
+};
+_Static_assert(sizeof(struct mc_chunks_header) == 16, "chunks header layout");
+
+enum mc_chunk_kind {
+    MC_CHUNK_FREE = 0,
+    MC_CHUNK_SMALL = 1,     /* slots of one size class */
+    MC_CHUNK_LARGE = 2,     /* first chunk of a large object; val = run length */
+    MC_CHUNK_BODY = 3,      /* later chunk of a large object */
+    MC_CHUNK_RESERVED = 4,  /* chunk 0: never allocated, so offset 0 is NULL */
+};
+
+struct mc_chunk_entry {
+    uint8_t kind;           /* enum mc_chunk_kind */
+    uint8_t cls;            /* size class of a SMALL chunk */
+    uint16_t reserved;
+    uint32_t val;           /* SMALL: used slots; LARGE: run length in chunks */
+};
+_Static_assert(sizeof(struct mc_chunk_entry) == 8, "chunk entry layout");
+
+/* PATH/names payload: count, then count records, each padded to 8 bytes. */
+struct mc_name_record {
+    uint64_t offset;        /* object offset from the heap base */
+    uint64_t length;        /* size given at allocation */
+    uint32_t name_len;      /* bytes, no NUL */
+    uint32_t desc_len;      /* bytes, no NUL */
+    /* name bytes, description bytes, zero padding to a multiple of 8 */
+};
+_Static_assert(sizeof(struct mc_name_record) == 24, "name record layout");
+
+/* PATH/closed payload */
+struct mc_closed_info {
+    uint64_t closed_unix;
+    uint64_t reserved;
+};
+_Static_assert(sizeof(struct mc_closed_info) == 16, "closed info layout");
+
+#endif

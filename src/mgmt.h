@@ -1,0 +1,44 @@
+/*
+ * mgmt.h - reading, validating and writing the management files of a
+ * datastore (layout.h). Readers never trust a byte: every failure is an
+ * error with a message naming the file, never a crash.
+ */
+#ifndef METALLC_MGMT_H
+#define METALLC_MGMT_H
+
+#include "layout.h"
+#include "types.h"
+
+#include <stddef.h>
+
+/* Read PATH/datastore. EINVAL if the directory is not a datastore (no file
+ * or a foreign magic), EBADMSG if damaged, ENOTSUP for another format. */
+int mgmt_read_datastore(const char *path, uint8_t uuid[16], struct mc_datastore_info *info);
+int mgmt_write_datastore(const char *path, const uint8_t uuid[16],
+                         const struct mc_datastore_info *info);
+
+/* The properly-closed mark: 0 if present and valid; ENOTRECOVERABLE if
+ * absent; EBADMSG if damaged. */
+int mgmt_check_closed(const char *path, const uint8_t uuid[16]);
+int mgmt_write_closed(const char *path, const uint8_t uuid[16]);
+
+/* Serialise the chunk directory / named objects (caller holds the locks)
+ * into a malloc'd file image. */
+int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len);
+int mgmt_build_names(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len);
+
+/* Load PATH/chunks into m->chunks (arrays already allocated for the
+ * capacity); sets nchunks. Then PATH/names into m->named (validated against
+ * the loaded chunk directory). */
+int mgmt_load_chunks(metall_manager *m);
+int mgmt_load_names(metall_manager *m);
+
+/* Parse a chunks/names payload (no file header): used by the loaders and
+ * the fuzz target. */
+int mgmt_parse_chunks(metall_manager *m, const char *file, const void *payload, size_t len);
+int mgmt_parse_names(metall_manager *m, const char *file, const void *payload, size_t len);
+
+/* Format a uuid as 36 characters + NUL. */
+void mgmt_uuid_string(const uint8_t uuid[16], char out[37]);
+
+#endif

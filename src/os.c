@@ -1,0 +1,429 @@
+/*
+ * os.c - system-call layer (see os.h for the contract).
+ *
+ * Everything here is a thin wrapper: retry on EINTR, turn -1/errno into an
+ * errno return. Copying keeps holes (SEEK_DATA/SEEK_HOLE) because segment
+ * files are sparse and may be far larger than their data.
+ */
+#include "os.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+size_t os_page_size(void)
+{
+    static size_t ps;
+    if (!ps)
+        ps = (size_t)sysconf(_SC_PAGESIZE);
+    return ps;
+}
+
+int os_reserve(size_t len, size_t align, void **out)
+{
+    size_t total = len + align;
+    if (total < len)
+        return ENOMEM;
+    char *p = mmap(NULL, total, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return errno;
+    uintptr_t a = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+    size_t head = a - (uintptr_t)p, tail = total - head - len;
+    if (head)
+        munmap(p, head);
+    if (tail)
+        munmap((char *)a + len, tail);
+    *out = (void *)a;
+    return 0;
+}
+
+int os_release(void *addr, size_t len)
+{
+    return munmap(addr, len) ? errno : 0;
+}
+
+int os_map_file(void *addr, size_t len, int fd, off_t off, bool writable)
+{
+    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+    void *p = mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, fd, off);
+    return p == MAP_FAILED ? errno : 0;
+}
+
+int os_unmap_to_reserve(void *addr, size_t len)
+{
+    void *p = mmap(addr, len, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    return p == MAP_FAILED ? errno : 0;
+}
+
+int os_fallocate(int fd, off_t off, off_t len)
+{
+    while (fallocate(fd, 0, off, len) != 0) {
+        if (errno != EINTR)
+            return errno == ENOSYS ? EOPNOTSUPP : errno;
+    }
+    return 0;
+}
+
+int os_punch_hole(int fd, off_t off, off_t len)
+{
+    while (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) != 0) {
+        if (errno != EINTR)
+            return errno == ENOSYS ? EOPNOTSUPP : errno;
+    }
+    return 0;
+}
+
+int os_populate_write(void *addr, size_t len)
+{
+    while (madvise(addr, len, MADV_POPULATE_WRITE) != 0) {
+        if (errno != EINTR && errno != EAGAIN)
+            return errno;
+    }
+    return 0;
+}
+
+int os_msync(void *addr, size_t len)
+{
+    return msync(addr, len, MS_SYNC) ? errno : 0;
+}
+
+int os_fsync(int fd)
+{
+    while (fsync(fd) != 0) {
+        if (errno != EINTR)
+            return errno;
+    }
+    return 0;
+}
+
+int os_fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int rc = os_fsync(fd);
+    close(fd);
+    return rc == EINVAL ? 0 : rc; /* some file systems cannot fsync dirs */
+}
+
+int os_fsync_parent(const char *path)
+{
+    char buf[PATH_MAX];
+    if (strlen(path) >= sizeof buf)
+        return ENAMETOOLONG;
+    strcpy(buf, path);
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return os_fsync_dir(".");
+    if (slash == buf)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    return os_fsync_dir(buf);
+}
+
+int os_lock(int fd, bool exclusive)
+{
+    while (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return EBUSY;
+        if (errno != EINTR)
+            return errno;
+    }
+    return 0;
+}
+
+int os_read_file(const char *path, size_t max, void **buf, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return e;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return EINVAL;
+    }
+    if ((uint64_t)st.st_size > max) {
+        close(fd);
+        return EFBIG;
+    }
+    size_t n = (size_t)st.st_size;
+    char *b = malloc(n ? n : 1);
+    if (!b) {
+        close(fd);
+        return ENOMEM;
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, b + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(b);
+            close(fd);
+            return e;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    *buf = b;
+    *len = got;
+    return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return errno;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int os_write_file_atomic(const char *path, const void *buf, size_t len)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno;
+    /* Reserve the space first: a full disk fails here, before anything is
+     * half written, and the old file stays intact. */
+    int rc = len ? os_fallocate(fd, 0, (off_t)len) : 0;
+    if (rc == EOPNOTSUPP)
+        rc = 0;
+    if (!rc)
+        rc = write_all(fd, buf, len);
+    if (!rc)
+        rc = os_fsync(fd);
+    if (close(fd) != 0 && !rc)
+        rc = errno;
+    if (!rc && rename(tmp, path) != 0)
+        rc = errno;
+    if (rc) {
+        unlink(tmp);
+        return rc;
+    }
+    return os_fsync_parent(path);
+}
+
+/* Copy [off, off+len) from in to out at the same offset. */
+static int copy_range(int in, int out, off_t off, off_t len)
+{
+    bool use_cfr = true;
+    char *buf = NULL;
+    int rc = 0;
+    while (len > 0) {
+        if (use_cfr) {
+            loff_t ioff = off, ooff = off;
+            ssize_t n = copy_file_range(in, &ioff, out, &ooff, (size_t)len, 0);
+            if (n > 0) {
+                off += n;
+                len -= n;
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP &&
+                errno != EINVAL) {
+                rc = errno;
+                break;
+            }
+            use_cfr = false; /* fall back to read/write */
+        }
+        if (!buf && !(buf = malloc(1 << 20))) {
+            rc = ENOMEM;
+            break;
+        }
+        size_t want = len > (1 << 20) ? (1 << 20) : (size_t)len;
+        ssize_t r = pread(in, buf, want, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rc = r < 0 ? errno : EIO;
+            break;
+        }
+        size_t done = 0;
+        while (done < (size_t)r) {
+            ssize_t w = pwrite(out, buf + done, (size_t)r - done, off + (off_t)done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                rc = errno;
+                break;
+            }
+            done += (size_t)w;
+        }
+        if (rc)
+            break;
+        off += r;
+        len -= r;
+    }
+    free(buf);
+    return rc;
+}
+
+static int sparse_copy(int in, int out, off_t size)
+{
+    if (ftruncate(out, size) != 0)
+        return errno;
+    off_t pos = 0;
+    while (pos < size) {
+        off_t data = lseek(in, pos, SEEK_DATA);
+        if (data < 0) {
+            if (errno == ENXIO)
+                break; /* only a hole remains */
+            if (errno == EINVAL) { /* no SEEK_DATA: copy everything */
+                return copy_range(in, out, pos, size - pos);
+            }
+            return errno;
+        }
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0)
+            hole = size;
+        int rc = copy_range(in, out, data, hole - data);
+        if (rc)
+            return rc;
+        pos = hole;
+    }
+    return 0;
+}
+
+int os_copy_file(const char *src, const char *dst, bool *cloned)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return errno;
+    struct stat st;
+    if (fstat(in, &st) != 0) {
+        int e = errno;
+        close(in);
+        return e;
+    }
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        return e;
+    }
+    int rc;
+    bool clone = ioctl(out, FICLONE, in) == 0;
+    if (clone)
+        rc = 0;
+    else
+        rc = sparse_copy(in, out, st.st_size);
+    if (!rc)
+        rc = os_fsync(out);
+    if (close(out) != 0 && !rc)
+        rc = errno;
+    close(in);
+    if (rc)
+        unlink(dst);
+    else if (cloned)
+        *cloned = clone;
+    return rc;
+}
+
+int os_mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0)
+        return ENOENT;
+    if (n >= sizeof buf)
+        return ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return errno;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return errno;
+    return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    int r = (flag == FTW_DP) ? rmdir(path) : unlink(path);
+    return r ? errno : 0;
+}
+
+int os_remove_tree(const char *path)
+{
+    int rc = nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (rc == -1)
+        return errno;
+    return rc;
+}
+
+static __thread uint64_t du_sum;
+static int du_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)path;
+    (void)flag;
+    (void)ftw;
+    du_sum += (uint64_t)sb->st_blocks * 512u;
+    return 0;
+}
+
+int os_disk_usage(const char *path, uint64_t *bytes)
+{
+    du_sum = 0;
+    if (nftw(path, du_entry, 16, FTW_PHYS) != 0)
+        return errno ? errno : EIO;
+    *bytes = du_sum;
+    return 0;
+}
+
+int os_random(void *buf, size_t len)
+{
+    char *p = buf;
+    while (len) {
+        ssize_t r = getrandom(p, len, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return errno;
+        p += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}

@@ -1,0 +1,192 @@
+/*
+ * segment.c - reserve the heap's address space once, map block files into it
+ * as the heap grows, back and unback chunk ranges on disk.
+ *
+ * Invariant: blocks [0, nblocks) are mapped at base + i * block_size and
+ * fds[i] is open on PATH/segment/block-i; the rest of the reservation is
+ * PROT_NONE. Callers serialise segment_grow() (chunks.lock).
+ */
+#include "segment.h"
+
+#include "error.h"
+#include "layout.h"
+#include "os.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int segment_reserve(struct segment *seg)
+{
+    seg->max_blocks = (unsigned)(seg->capacity / seg->block_size);
+    seg->fds = malloc(sizeof(int) * seg->max_blocks);
+    if (!seg->fds)
+        return mc_fail(ENOMEM, "%s: out of memory", seg->path);
+    for (unsigned i = 0; i < seg->max_blocks; i++)
+        seg->fds[i] = -1;
+    void *p;
+    int rc = os_reserve(seg->capacity, MC_CHUNK_SIZE, &p);
+    if (rc) {
+        free(seg->fds);
+        seg->fds = NULL;
+        return mc_fail_sys(rc == EINVAL ? ENOMEM : rc,
+                           "%s: cannot reserve %zu bytes of address space (capacity)",
+                           seg->path, seg->capacity);
+    }
+    seg->base = p;
+    return 0;
+}
+
+static int block_path(const struct segment *seg, unsigned i, char *buf, size_t n)
+{
+    int w = snprintf(buf, n, "%s/" MC_BLOCK_FMT, seg->path, i);
+    return (w < 0 || (size_t)w >= n) ? ENAMETOOLONG : 0;
+}
+
+static int map_block(struct segment *seg, unsigned i, bool create)
+{
+    char path[PATH_MAX];
+    if (block_path(seg, i, path, sizeof path))
+        return mc_fail(ENAMETOOLONG, "%s: path too long", seg->path);
+    int flags = (seg->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+    if (create)
+        flags |= O_CREAT | O_EXCL;
+    int fd = open(path, flags, 0644);
+    if (fd < 0 && create && errno == EEXIST) /* left by an interrupted grow */
+        fd = open(path, (flags & ~(O_CREAT | O_EXCL)), 0644);
+    if (fd < 0) {
+        int e = errno;
+        if (!create && e == ENOENT)
+            return mc_fail(EBADMSG, "%s: segment file %s is missing", seg->path, path);
+        return mc_fail_sys(e, "%s: cannot open segment file %s", seg->path, path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return mc_fail_sys(e, "%s: cannot stat %s", seg->path, path);
+    }
+    if ((size_t)st.st_size != seg->block_size) {
+        if (!create) {
+            close(fd);
+            return mc_fail(EBADMSG, "%s: segment file %s has %lld bytes, expected %zu",
+                           seg->path, path, (long long)st.st_size, seg->block_size);
+        }
+        if (ftruncate(fd, (off_t)seg->block_size) != 0) {
+            int e = errno;
+            close(fd);
+            unlink(path);
+            return mc_fail_sys(e, "%s: cannot size segment file %s", seg->path, path);
+        }
+    }
+    int rc = os_map_file(seg->base + (size_t)i * seg->block_size, seg->block_size, fd, 0,
+                         !seg->read_only);
+    if (rc) {
+        close(fd);
+        return mc_fail_sys(rc, "%s: cannot map segment file %s", seg->path, path);
+    }
+    seg->fds[i] = fd;
+    return 0;
+}
+
+int segment_map_existing(struct segment *seg, unsigned n)
+{
+    if (n > seg->max_blocks)
+        return mc_fail(EBADMSG, "%s: %u segment blocks do not fit the capacity", seg->path,
+                       n);
+    for (unsigned i = 0; i < n; i++) {
+        if (map_block(seg, i, false))
+            return -1;
+        seg->nblocks = i + 1;
+    }
+    return 0;
+}
+
+int segment_grow(struct segment *seg, size_t bytes)
+{
+    if (bytes > seg->capacity)
+        return mc_fail(ENOMEM, "%s: heap capacity of %zu bytes exhausted", seg->path,
+                       seg->capacity);
+    if (bytes > segment_size(seg) && seg->nblocks == 0) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/" MC_SEGMENT_DIR, seg->path);
+        int rc = os_mkdir_p(dir);
+        if (rc)
+            return mc_fail_sys(rc, "%s: cannot create %s", seg->path, dir);
+    }
+    while (bytes > segment_size(seg)) {
+        if (map_block(seg, seg->nblocks, true))
+            return -1;
+        seg->nblocks++;
+    }
+    return 0;
+}
+
+int segment_back(struct segment *seg, size_t off, size_t len)
+{
+    size_t end = off + len;
+    while (off < end) {
+        unsigned b = (unsigned)(off / seg->block_size);
+        size_t boff = off % seg->block_size;
+        size_t n = seg->block_size - boff;
+        if (n > end - off)
+            n = end - off;
+        if (!seg->no_fallocate) {
+            int rc = os_fallocate(seg->fds[b], (off_t)boff, (off_t)n);
+            if (rc == EOPNOTSUPP) {
+                seg->no_fallocate = true; /* e.g. some network file systems */
+            } else if (rc) {
+                return mc_fail_sys(rc, "%s: cannot reserve %zu bytes of disk for the heap",
+                                   seg->path, n);
+            }
+        }
+        if (seg->populate)
+            (void)os_populate_write(seg->base + off, n); /* a hint: failure is harmless */
+        off += n;
+    }
+    return 0;
+}
+
+int segment_punch(struct segment *seg, size_t off, size_t len)
+{
+    size_t end = off + len;
+    while (off < end) {
+        unsigned b = (unsigned)(off / seg->block_size);
+        size_t boff = off % seg->block_size;
+        size_t n = seg->block_size - boff;
+        if (n > end - off)
+            n = end - off;
+        int rc = os_punch_hole(seg->fds[b], (off_t)boff, (off_t)n);
+        if (rc && rc != EOPNOTSUPP)
+            return mc_fail_sys(rc, "%s: cannot release disk blocks", seg->path);
+        off += n;
+    }
+    return 0;
+}
+
+int segment_sync(struct segment *seg)
+{
+    for (unsigned i = 0; i < seg->nblocks; i++) {
+        int rc = os_fsync(seg->fds[i]);
+        if (rc)
+            return mc_fail_sys(rc, "%s: cannot write back segment block %u", seg->path, i);
+    }
+    return 0;
+}
+
+void segment_release(struct segment *seg)
+{
+    if (seg->base)
+        os_release(seg->base, seg->capacity);
+    if (seg->fds) {
+        for (unsigned i = 0; i < seg->max_blocks; i++)
+            if (seg->fds[i] >= 0)
+                close(seg->fds[i]);
+        free(seg->fds);
+    }
+    seg->base = NULL;
+    seg->fds = NULL;
+    seg->nblocks = 0;
+}

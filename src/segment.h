@@ -1,0 +1,31 @@
+/*
+ * segment.h - the heap's address range and its block files.
+ */
+#ifndef METALLC_SEGMENT_H
+#define METALLC_SEGMENT_H
+
+#include "types.h"
+
+/* Reserve the address range (seg->capacity, seg->block_size set by the
+ * caller) and allocate the fd table. */
+int segment_reserve(struct segment *seg);
+/* Map blocks [0, n) from existing files (open). */
+int segment_map_existing(struct segment *seg, unsigned n);
+/* Make sure the first `bytes` of the heap are mapped, creating block files
+ * as needed. ENOMEM beyond capacity. */
+int segment_grow(struct segment *seg, size_t bytes);
+/* Give [off, off+len) disk blocks (and prefault when seg->populate). */
+int segment_back(struct segment *seg, size_t off, size_t len);
+/* Return the disk blocks of [off, off+len) to the file system. */
+int segment_punch(struct segment *seg, size_t off, size_t len);
+/* Write dirty heap pages to the block files (fsync each). */
+int segment_sync(struct segment *seg);
+/* Unmap, close files, release the reservation. Safe on a partial segment. */
+void segment_release(struct segment *seg);
+/* Number of mapped bytes. */
+static inline size_t segment_size(const struct segment *seg)
+{
+    return (size_t)seg->nblocks * seg->block_size;
+}
+
+#endif

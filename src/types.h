@@ -1,0 +1,155 @@
+/*
+ * types.h - the nouns of metall-c and the invariants between them.
+ *
+ * Glossary
+ *  datastore  a directory holding one persistent heap (layout.h).
+ *  manager    an open datastore in this process (struct metall_manager).
+ *  segment    the heap's address range: `capacity` bytes reserved once
+ *             (PROT_NONE), of which the first nblocks * block_size bytes are
+ *             mapped MAP_SHARED|MAP_FIXED from the block files.
+ *  block      one segment file, block_size bytes (256 MiB by default),
+ *             sparse: disk blocks exist only for backed chunks.
+ *  chunk      MC_CHUNK_SIZE (2 MiB) unit of the segment. It is FREE, SMALL
+ *             (slots of one size class), LARGE/BODY (a large object's run)
+ *             or RESERVED (chunk 0, so offset 0 can mean NULL).
+ *  backed     a chunk whose file range has disk blocks (fallocate'd). Only
+ *             backed chunks are handed out, so a full disk is ENOSPC at
+ *             allocation, never SIGBUS at first touch. Free chunks are
+ *             unbacked (hole punched) except a small pool kept for reuse.
+ *  size class one of MC_NCLASSES slot sizes (8 B .. 1 MiB); larger objects
+ *             are runs of whole chunks.
+ *  bin        per size class: the SMALL chunks with free slots, and a lock.
+ *  slot       an object position in a SMALL chunk; a bitmap bit per slot,
+ *             1 = allocated (to the user or to a thread cache).
+ *  tcache     per-thread, per-manager stacks of free slots by size class:
+ *             the lock-free fast path. Cached slots count as allocated in
+ *             the bitmaps, and are returned to the bins on thread exit,
+ *             on metall_flush()/close() of this thread, and at close.
+ *
+ * Lock order (outer first): registry -> manager tc_lock -> named ->
+ * bins[0..N) in class order -> chunks.lock. No lock is held while calling
+ * user code except named's read lock during metall_named_foreach().
+ */
+#ifndef METALLC_TYPES_H
+#define METALLC_TYPES_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <metall/metall.h>
+
+#define MC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define MC_CHUNK_SHIFT 21
+#define MC_CHUNK_SIZE ((size_t)1 << MC_CHUNK_SHIFT)
+#define MC_CHUNK_MASK (MC_CHUNK_SIZE - 1)
+#define MC_DEFAULT_BLOCK_SIZE ((size_t)256 << 20)
+#define MC_DEFAULT_CAPACITY ((size_t)4 << 40)
+#define MC_MIN_CAPACITY ((size_t)16 << 20)
+
+/* Size classes: 8, 16..128 step 16, then 4 per doubling up to 1 MiB. */
+#define MC_NCLASSES 61
+#define MC_SMALL_MAX ((size_t)1 << 20)
+#define MC_CLS_LARGE 0xFE    /* chunk_cls[] value of LARGE/BODY chunks */
+#define MC_CLS_NONE 0xFF     /* chunk_cls[] value of other chunks */
+
+#define MC_NONE UINT32_MAX  /* "no chunk" in chunk lists */
+
+/* Backed free chunks kept for reuse before holes are punched. */
+#define MC_BACKED_POOL 8
+
+/* --- segment (segment.c) ------------------------------------------------ */
+struct segment {
+    char *base;              /* start of the reservation == heap base */
+    size_t capacity;         /* bytes reserved */
+    size_t block_size;       /* bytes per block file */
+    unsigned nblocks;        /* blocks mapped */
+    unsigned max_blocks;     /* capacity / block_size */
+    int *fds;                /* [max_blocks] block file descriptors */
+    bool read_only;
+    bool no_fallocate;       /* file system cannot fallocate: stay sparse */
+    bool populate;           /* prefault chunks when backing them */
+    const char *path;        /* datastore directory (owned by the manager) */
+};
+
+/* --- chunk directory (chunk.c) ------------------------------------------ */
+struct chunk_info {
+    uint8_t kind;            /* enum mc_chunk_kind */
+    uint8_t cls;
+    uint8_t backed;
+    uint8_t in_pool;         /* FREE and kept backed in the pool */
+    uint32_t val;            /* SMALL: free slots; LARGE: run length */
+    uint32_t next, prev;     /* bin's non-full list (SMALL) */
+    uint32_t hint;           /* first bitmap word that may have a free bit */
+    uint64_t *bitmap;        /* SMALL: slot bitmap (DRAM), 1 = allocated */
+};
+
+struct chunk_dir {
+    pthread_mutex_t lock;    /* guards everything below except cls[] reads */
+    struct chunk_info *info; /* [max_chunks], lazily touched anonymous memory */
+    _Atomic uint8_t *cls;    /* [max_chunks] size class / MC_CLS_*: read lock-free by free() */
+    uint64_t *free_map;      /* bit set = FREE chunk, below nchunks */
+    uint32_t nchunks;        /* high-water mark */
+    uint32_t max_chunks;     /* capacity / MC_CHUNK_SIZE */
+    uint32_t free_hint;      /* lowest free_map word that may have a set bit */
+    uint32_t pool[MC_BACKED_POOL]; /* backed free single chunks, a stack */
+    uint32_t npool;
+};
+
+/* --- bins (bin.c) --------------------------------------------------------- */
+struct bin {
+    pthread_mutex_t lock;
+    uint32_t nonfull;        /* head of the list of SMALL chunks with free slots */
+} __attribute__((aligned(64)));
+
+/* --- named objects (named.c) -------------------------------------------- */
+struct named_entry {
+    struct named_entry *next; /* hash chain */
+    uint64_t offset;
+    uint64_t length;
+    char *desc;               /* NULL if none */
+    uint32_t hash;
+    uint32_t name_len;
+    char name[];
+};
+
+struct named_dir {
+    pthread_rwlock_t lock;
+    struct named_entry **table;
+    size_t nbuckets;          /* power of two */
+    size_t count;
+};
+
+/* --- the manager ---------------------------------------------------------- */
+struct tcache;
+
+struct metall_manager {
+    struct metall_manager_head_ head; /* base: must stay first (metall.h) */
+    uint64_t id;                      /* unique in the process, never reused */
+    _Atomic uint8_t *chunk_cls;       /* == chunks.cls, here for the free path */
+    bool read_only;
+    struct segment seg;
+    struct chunk_dir chunks;
+    struct bin bins[MC_NCLASSES];
+    struct named_dir named;
+
+    pthread_mutex_t tc_lock;          /* guards tcaches list */
+    struct tcache *tcaches;           /* all tcaches of this manager */
+    struct metall_manager *reg_next;  /* registry of open managers */
+
+    pthread_mutex_t meta_lock;        /* description writes, flush, snapshot */
+    char *path;                       /* datastore directory */
+    int lock_fd;
+    uint8_t uuid[16];
+    uint64_t created_unix;
+    char creator[16];
+    metall_numa_policy numa;
+    int numa_node;
+};
+
+#endif
