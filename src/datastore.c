@@ -321,7 +321,9 @@ static metall_manager *open_common(const char *path, bool read_only)
     m->created_unix = info.created_unix;
     memcpy(m->creator, info.creator, sizeof m->creator);
     m->creator[sizeof m->creator - 1] = '\0';
-    int fd = take_lock(m->path, !read_only, false);
+    /* A writer creates the lock file if absent: copies and snapshots do
+     * not carry it (it is no part of the datastore's state). */
+    int fd = take_lock(m->path, !read_only, !read_only);
     if (fd == -1)
         goto fail;
     m->lock_fd = fd;
