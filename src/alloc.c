@@ -65,10 +65,10 @@ static __attribute__((noinline)) void *small_refill(metall_manager *m, struct tc
 {
     if (!tc) {
         void *p;
-        return bin_alloc_batch(m, c, &p, 1) ? p : NULL;
+        return bin_alloc_batch(m, 0, c, &p, 1) ? p : NULL;
     }
     struct tbin *b = &tc->bins[c];
-    unsigned got = bin_alloc_batch(m, c, b->slots, b->cap / 2);
+    unsigned got = bin_alloc_batch(m, tc->arena, c, b->slots, b->cap / 2);
     if (!got)
         return NULL;
     STORE(b->count, got - 1);

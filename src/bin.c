@@ -16,31 +16,40 @@
 #include "sizeclass.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 void bin_init(metall_manager *m)
 {
-    for (unsigned c = 0; c < MC_NCLASSES; c++) {
-        pthread_mutex_init(&m->bins[c].lock, NULL);
-        m->bins[c].nonfull = MC_NONE;
-    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    m->narenas = cpus < 1 ? 1 : (unsigned)(2 * cpus);
+    if (m->narenas > MC_MAX_ARENAS)
+        m->narenas = MC_MAX_ARENAS;
+    for (unsigned a = 0; a < MC_MAX_ARENAS; a++)
+        for (unsigned c = 0; c < MC_NCLASSES; c++) {
+            pthread_mutex_init(&m->bins[a][c].lock, NULL);
+            m->bins[a][c].nonfull = MC_NONE;
+        }
 }
 
 void bin_destroy(metall_manager *m)
 {
-    for (unsigned c = 0; c < MC_NCLASSES; c++)
-        pthread_mutex_destroy(&m->bins[c].lock);
+    for (unsigned a = 0; a < MC_MAX_ARENAS; a++)
+        for (unsigned c = 0; c < MC_NCLASSES; c++)
+            pthread_mutex_destroy(&m->bins[a][c].lock);
 }
 
 void bin_lock_all(metall_manager *m)
 {
-    for (unsigned c = 0; c < MC_NCLASSES; c++)
-        pthread_mutex_lock(&m->bins[c].lock);
+    for (unsigned a = 0; a < m->narenas; a++)
+        for (unsigned c = 0; c < MC_NCLASSES; c++)
+            pthread_mutex_lock(&m->bins[a][c].lock);
 }
 
 void bin_unlock_all(metall_manager *m)
 {
-    for (unsigned c = MC_NCLASSES; c-- > 0;)
-        pthread_mutex_unlock(&m->bins[c].lock);
+    for (unsigned a = m->narenas; a-- > 0;)
+        for (unsigned c = MC_NCLASSES; c-- > 0;)
+            pthread_mutex_unlock(&m->bins[a][c].lock);
 }
 
 static void list_push(metall_manager *m, struct bin *b, uint32_t ci)
@@ -74,7 +83,7 @@ static void set_padding(uint64_t *bm, const struct class_info *k)
         bm[k->words - 1] |= ~(uint64_t)0 << rem;
 }
 
-static uint32_t new_chunk(metall_manager *m, unsigned c)
+static uint32_t new_chunk(metall_manager *m, unsigned a, unsigned c)
 {
     const struct class_info *k = &mc_classes[c];
     uint64_t *bm = calloc(k->words, sizeof *bm);
@@ -93,19 +102,20 @@ static uint32_t new_chunk(metall_manager *m, unsigned c)
     info->bitmap = bm;
     info->val = k->nslots;
     info->hint = 0;
-    list_push(m, &m->bins[c], ci);
+    info->arena = (uint8_t)a;
+    list_push(m, &m->bins[a][c], ci);
     return ci;
 }
 
-unsigned bin_alloc_batch(metall_manager *m, unsigned c, void **out, unsigned want)
+unsigned bin_alloc_batch(metall_manager *m, unsigned a, unsigned c, void **out, unsigned want)
 {
     const struct class_info *k = &mc_classes[c];
-    struct bin *b = &m->bins[c];
+    struct bin *b = &m->bins[a][c];
     unsigned got = 0;
     pthread_mutex_lock(&b->lock);
     while (got < want) {
         uint32_t ci = b->nonfull;
-        if (ci == MC_NONE && (ci = new_chunk(m, c)) == MC_NONE)
+        if (ci == MC_NONE && (ci = new_chunk(m, a, c)) == MC_NONE)
             break;
         struct chunk_info *info = &m->chunks.info[ci];
         char *cbase = m->head.base_ + ((size_t)ci << MC_CHUNK_SHIFT);
@@ -138,13 +148,22 @@ unsigned bin_alloc_batch(metall_manager *m, unsigned c, void **out, unsigned wan
 void bin_free_batch(metall_manager *m, unsigned c, void *const *slots, unsigned n)
 {
     const struct class_info *k = &mc_classes[c];
-    struct bin *b = &m->bins[c];
     char *base = m->head.base_;
-    pthread_mutex_lock(&b->lock);
+    struct bin *b = NULL;
     for (unsigned i = 0; i < n; i++) {
         size_t off = (size_t)((char *)slots[i] - base);
         uint32_t ci = (uint32_t)(off >> MC_CHUNK_SHIFT);
         struct chunk_info *info = &m->chunks.info[ci];
+        /* slots freed by one thread may come from several arenas: hold the
+         * lock of the current slot's arena (usually one for the batch). A
+         * chunk's arena is stable while one of its slots is allocated. */
+        struct bin *want = &m->bins[info->arena][c];
+        if (want != b) {
+            if (b)
+                pthread_mutex_unlock(&b->lock);
+            b = want;
+            pthread_mutex_lock(&b->lock);
+        }
         uint32_t idx = (uint32_t)(((off & MC_CHUNK_MASK) * k->div_magic) >> 32);
         uint32_t w = idx >> 6;
         uint64_t bit = (uint64_t)1 << (idx & 63);
@@ -160,7 +179,8 @@ void bin_free_batch(metall_manager *m, unsigned c, void *const *slots, unsigned 
             chunk_free(m, ci, 1);
         }
     }
-    pthread_mutex_unlock(&b->lock);
+    if (b)
+        pthread_mutex_unlock(&b->lock);
 }
 
 bool bin_slot_allocated(metall_manager *m, uint32_t ci, size_t off_in_chunk)
@@ -178,8 +198,9 @@ bool bin_slot_allocated(metall_manager *m, uint32_t ci, size_t off_in_chunk)
 void bin_rebuild(metall_manager *m)
 {
     struct chunk_info *info = m->chunks.info;
-    for (unsigned c = 0; c < MC_NCLASSES; c++)
-        m->bins[c].nonfull = MC_NONE;
+    for (unsigned a = 0; a < MC_MAX_ARENAS; a++)
+        for (unsigned c = 0; c < MC_NCLASSES; c++)
+            m->bins[a][c].nonfull = MC_NONE;
     /* push in reverse so the lowest chunks are used first */
     for (uint32_t i = m->chunks.nchunks; i-- > 0;) {
         if (info[i].kind != MC_CHUNK_SMALL)
@@ -190,7 +211,8 @@ void bin_rebuild(metall_manager *m)
             w++;
         info[i].hint = w < k->words ? w : k->words - 1;
         info[i].next = info[i].prev = MC_NONE;
+        info[i].arena = (uint8_t)(i % m->narenas);
         if (info[i].val)
-            list_push(m, &m->bins[info[i].cls], i);
+            list_push(m, &m->bins[info[i].arena][info[i].cls], i);
     }
 }

@@ -9,9 +9,10 @@
 void bin_init(metall_manager *m);
 void bin_destroy(metall_manager *m);
 
-/* Take up to `want` free slots of class c (allocating chunks as needed) into
- * out[]. Returns how many (> 0), or 0 with the error set (ENOMEM, ENOSPC). */
-unsigned bin_alloc_batch(metall_manager *m, unsigned c, void **out, unsigned want);
+/* Take up to `want` free slots of class c from arena a (allocating chunks as
+ * needed) into out[]. Returns how many (> 0), or 0 with the error set
+ * (ENOMEM, ENOSPC). */
+unsigned bin_alloc_batch(metall_manager *m, unsigned a, unsigned c, void **out, unsigned want);
 
 /* Give n slots of class c back; empty chunks go back to the chunk
  * directory. */

@@ -101,6 +101,8 @@ static uint32_t next_free(const struct chunk_dir *cd, uint32_t from)
     }
 }
 
+static void release_run(metall_manager *m, uint32_t idx, uint32_t n);
+
 static inline uint32_t align_up(uint32_t i, uint32_t a) { return (i + a - 1) & ~(a - 1); }
 
 /* Find n free chunks aligned to a; may extend past nchunks (the caller
@@ -211,17 +213,21 @@ uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
             if (cd->info[idx + k].in_pool)
                 pool_remove(cd, idx + k);
     }
-    if (back_run(m, idx, n, zeroed)) {
-        /* Disk full: the run stays free; chunks already backed go back to
-         * being unbacked only lazily (they are free and reusable). */
-        pthread_mutex_unlock(&cd->lock);
-        return MC_NONE;
-    }
     mark_run(m, idx, n, kind, cls);
     /* advance the hint past fully used words */
     while (cd->free_hint < (cd->nchunks >> 6) && cd->free_map[cd->free_hint] == 0)
         cd->free_hint++;
     pthread_mutex_unlock(&cd->lock);
+    /* Back the run outside the lock: fallocate (and prefaulting) take tens
+     * of microseconds per chunk, and the run is already ours. */
+    if (back_run(m, idx, n, zeroed)) {
+        int saved = errno;
+        pthread_mutex_lock(&cd->lock);
+        release_run(m, idx, n); /* disk full: give the run back */
+        pthread_mutex_unlock(&cd->lock);
+        errno = saved;
+        return MC_NONE;
+    }
     return idx;
 }
 

@@ -231,7 +231,7 @@ int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], void **buf, siz
         const struct chunk_info *ci = &cd->info[i];
         e[i].kind = ci->kind;
         e[i].cls = ci->kind == MC_CHUNK_SMALL ? ci->cls : 0;
-        e[i].reserved = ci->backed && ci->kind == MC_CHUNK_FREE ? 1 : 0;
+        e[i].reserved = ci->kind == MC_CHUNK_FREE && ci->backed ? 1 : 0;
         e[i].val = 0;
         if (ci->kind == MC_CHUNK_SMALL) {
             const struct class_info *k = &mc_classes[ci->cls];

@@ -133,10 +133,11 @@ int segment_back(struct segment *seg, size_t off, size_t len)
         size_t n = seg->block_size - boff;
         if (n > end - off)
             n = end - off;
-        if (!seg->no_fallocate) {
+        if (!__atomic_load_n(&seg->no_fallocate, __ATOMIC_RELAXED)) {
             int rc = os_fallocate(seg->fds[b], (off_t)boff, (off_t)n);
             if (rc == EOPNOTSUPP) {
-                seg->no_fallocate = true; /* e.g. some network file systems */
+                /* e.g. some network file systems: stay sparse */
+                __atomic_store_n(&seg->no_fallocate, true, __ATOMIC_RELAXED);
             } else if (rc) {
                 return mc_fail_sys(rc, "%s: cannot reserve %zu bytes of disk for the heap",
                                    seg->path, n);

@@ -112,6 +112,7 @@ static struct tcache *tcache_new(metall_manager *m)
         s += tc->bins[c].cap;
     }
     tc->m = m;
+    tc->arena = atomic_fetch_add(&m->next_arena, 1) % m->narenas;
     return tc;
 }
 

@@ -17,6 +17,7 @@ struct tcache {
     metall_manager *m;
     struct tcache *next;     /* in m->tcaches */
     bool owned;              /* in use by a live thread */
+    unsigned arena;          /* the arena this cache refills from */
     void *storage[];         /* the stacks */
 };
 

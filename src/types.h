@@ -18,7 +18,12 @@
  *             unbacked (hole punched) except a small pool kept for reuse.
  *  size class one of MC_NCLASSES slot sizes (8 B .. 1 MiB); larger objects
  *             are runs of whole chunks.
- *  bin        per size class: the SMALL chunks with free slots, and a lock.
+ *  arena      a set of bins (one per size class). Threads are spread over
+ *             narenas arenas so that they neither contend for bin locks nor
+ *             share chunks (no false sharing between threads' objects); a
+ *             chunk belongs to one arena until it is freed.
+ *  bin        per arena and size class: the SMALL chunks with free slots,
+ *             and a lock.
  *  slot       an object position in a SMALL chunk; a bitmap bit per slot,
  *             1 = allocated (to the user or to a thread cache).
  *  tcache     per-thread, per-manager stacks of free slots by size class:
@@ -27,7 +32,7 @@
  *             on metall_flush()/close() of this thread, and at close.
  *
  * Lock order (outer first): registry -> manager tc_lock -> named ->
- * bins[0..N) in class order -> chunks.lock. No lock is held while calling
+ * bins in (arena, class) order -> chunks.lock. No lock is held while calling
  * user code except named's read lock during metall_named_foreach().
  */
 #ifndef METALLC_TYPES_H
@@ -59,6 +64,7 @@
 #define MC_CLS_NONE 0xFF     /* chunk_cls[] value of other chunks */
 
 #define MC_NONE UINT32_MAX  /* "no chunk" in chunk lists */
+#define MC_MAX_ARENAS 16
 
 /* Backed free chunks kept for reuse before holes are punched. */
 #define MC_BACKED_POOL 8
@@ -83,6 +89,7 @@ struct chunk_info {
     uint8_t cls;
     uint8_t backed;
     uint8_t in_pool;         /* FREE and kept backed in the pool */
+    uint8_t arena;           /* SMALL: the arena whose bin owns it */
     uint32_t val;            /* SMALL: free slots; LARGE: run length */
     uint32_t next, prev;     /* bin's non-full list (SMALL) */
     uint32_t hint;           /* first bitmap word that may have a free bit */
@@ -135,7 +142,9 @@ struct metall_manager {
     bool read_only;
     struct segment seg;
     struct chunk_dir chunks;
-    struct bin bins[MC_NCLASSES];
+    unsigned narenas;                 /* arenas in use: 2 x CPUs, at most MC_MAX_ARENAS */
+    _Atomic unsigned next_arena;      /* round-robin arena of new thread caches */
+    struct bin bins[MC_MAX_ARENAS][MC_NCLASSES];
     struct named_dir named;
 
     pthread_mutex_t tc_lock;          /* guards tcaches list */
