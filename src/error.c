@@ -64,6 +64,12 @@ void mc_error_clear(void)
     errmsg[0] = '\0';
 }
 
+void metall_internal_set_error(int err, const char *msg)
+{
+    snprintf(errmsg, sizeof errmsg, "%s", msg ? msg : "");
+    errno = err;
+}
+
 const char *metall_errmsg(void)
 {
     return errmsg;

@@ -22,4 +22,10 @@ void mc_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 /* Clear the thread's message (start of a public call that may fail). */
 void mc_error_clear(void);
 
+/* Set errno and the thread's message to msg (truncated to the buffer).
+ * For the layers built as their own shared library (libmetallc_mpi),
+ * which cannot reach mc_fail(): exported through the version script's
+ * metall_* pattern, declared only here, not part of the public API. */
+void metall_internal_set_error(int err, const char *msg);
+
 #endif
