@@ -335,7 +335,9 @@ static metall_manager *open_common(const char *path, bool read_only)
         goto fail;
     if (mgmt_load_chunks(m))
         goto fail;
-    size_t used = (size_t)m->chunks.nchunks << MC_CHUNK_SHIFT;
+    /* chunk 0 alone (reserved, never allocated) does not make a block file:
+     * a datastore closed before its first allocation has none */
+    size_t used = m->chunks.nchunks > 1 ? (size_t)m->chunks.nchunks << MC_CHUNK_SHIFT : 0;
     unsigned nblocks = (unsigned)((used + m->seg.block_size - 1) / m->seg.block_size);
     if (nblocks > 0 && segment_map_existing(&m->seg, nblocks))
         goto fail;
