@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define SEG_BASE_ALIGN_MAX ((size_t)1 << 30)
+
 int segment_reserve(struct segment *seg)
 {
     seg->max_blocks = (unsigned)(seg->capacity / seg->block_size);
@@ -27,7 +29,12 @@ int segment_reserve(struct segment *seg)
     for (unsigned i = 0; i < seg->max_blocks; i++)
         seg->fds[i] = -1;
     void *p;
-    int rc = os_reserve(seg->capacity, MC_CHUNK_SIZE, &p);
+    /* aligned_alloc aligns runs by chunk index, so the base needs the
+     * largest supported alignment itself (up to 1 GiB or the capacity) */
+    size_t align = MC_CHUNK_SIZE;
+    while (align < SEG_BASE_ALIGN_MAX && align * 2 <= seg->capacity)
+        align *= 2;
+    int rc = os_reserve(seg->capacity, align, &p);
     if (rc) {
         free(seg->fds);
         seg->fds = NULL;
