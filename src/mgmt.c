@@ -90,7 +90,11 @@ static int read_checked(const char *dir, uint32_t kind, const uint8_t *uuid, voi
         return mc_fail_sys(rc, "cannot read %s", path);
     const struct mc_file_header *h = b;
     if (len < sizeof *h) {
+        /* a short file without our magic is a foreign one, not a damaged one */
+        bool foreign = len >= sizeof h->magic && memcmp(h->magic, MC_MAGIC, sizeof h->magic) != 0;
         free(b);
+        if (kind == MC_FILE_DATASTORE && foreign)
+            return mc_fail(EINVAL, "%s: bad magic: not a metall-c file", path);
         if (kind == MC_FILE_DATASTORE && len < sizeof h->magic)
             return mc_fail(EBADMSG, "%s is truncated (%zu bytes)", path, len);
         return mc_fail(EBADMSG, "%s is truncated (%zu bytes, a header has %zu)", path, len,
