@@ -1,0 +1,81 @@
+/*
+ * fixture - makes datastores in known states for the tool tests
+ * (tests/tools/test_*.cmake):
+ *
+ *   fixture good DIR        a closed datastore: a description and three
+ *                           named objects, one with a name and description
+ *                           that need JSON escaping
+ *   fixture crashed DIR     a datastore whose writer died without closing
+ *   fixture truncate FILE N cut FILE to N bytes (damage for metall-check)
+ */
+#include <metall/metall.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "fixture: %s: %s\n", what, metall_errmsg());
+    return 1;
+}
+
+static int make_good(const char *dir)
+{
+    metall_manager *m = metall_create(dir);
+    if (!m)
+        return fail("create");
+    if (!metall_set_description(m, "tool test \"fixture\"\nsecond line"))
+        return fail("set_description");
+    long *a = metall_named_malloc(m, "array", 100 * sizeof(long));
+    if (!a)
+        return fail("named_malloc array");
+    for (int i = 0; i < 100; i++)
+        a[i] = i;
+    if (!metall_named_set_description(m, "array", "100 longs"))
+        return fail("named_set_description");
+    if (!metall_named_malloc(m, "big", (size_t)3 << 20))
+        return fail("named_malloc big");
+    /* quote, backslash, tab and a non-ASCII (UTF-8) letter */
+    const char *odd = "we\"ird\\na\tme-\xc3\xa9";
+    if (!metall_named_malloc(m, odd, 8) ||
+        !metall_named_set_description(m, odd, "ctrl \x01 and bad utf8 \xff"))
+        return fail("named_malloc odd");
+    for (int i = 0; i < 1000; i++) /* some anonymous objects too */
+        if (!metall_malloc(m, 48))
+            return fail("malloc");
+    if (!metall_close(m))
+        return fail("close");
+    return 0;
+}
+
+static int make_crashed(const char *dir)
+{
+    int rc = make_good(dir);
+    if (rc)
+        return rc;
+    metall_manager *m = metall_open(dir);
+    if (!m)
+        return fail("open");
+    if (!metall_malloc(m, 1000))
+        return fail("malloc");
+    _exit(0); /* die while it is open: no close, no closed mark */
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "good"))
+        return make_good(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "crashed"))
+        return make_crashed(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "truncate")) {
+        if (truncate(argv[2], strtol(argv[3], NULL, 10)) != 0) {
+            perror(argv[2]);
+            return 1;
+        }
+        return 0;
+    }
+    fprintf(stderr, "usage: fixture good|crashed DIR | fixture truncate FILE N\n");
+    return 2;
+}

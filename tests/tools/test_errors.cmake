@@ -1,0 +1,23 @@
+# Both tools on things that are not datastores: a non-zero exit and a
+# message on stderr naming the cause.
+set(TEST_NAME errors)
+include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)
+file(MAKE_DIRECTORY ${WORK}/plain)
+file(WRITE ${WORK}/plain/some-file "not a datastore\n")
+file(WRITE ${WORK}/regular-file "x")
+foreach(tool LS CHECK)
+  run(r ${${tool}} ${WORK}/plain)
+  expect(r 1 ERR "not a metall-c datastore" WHAT "${tool} on a plain directory")
+  run(r ${${tool}} ${WORK}/does-not-exist)
+  expect(r 1 ERR "does-not-exist.*(does not exist|No such file)" WHAT "${tool} on a missing path")
+  run(r ${${tool}} ${WORK}/regular-file)
+  expect(r 1 ERR "not a directory" WHAT "${tool} on a regular file")
+endforeach()
+# a foreign file where the identity file should be
+file(MAKE_DIRECTORY ${WORK}/foreign)
+file(WRITE ${WORK}/foreign/datastore "GARBAGE GARBAGE GARBAGE GARBAGE GARBAGE GARBAGE GARBAGE")
+run(r ${LS} ${WORK}/foreign)
+expect(r 1 ERR "bad magic" WHAT "metall-ls on a foreign identity file")
+run(r ${CHECK} ${WORK}/foreign)
+expect(r 1 OUT "PROBLEM +datastore .*bad magic" WHAT "metall-check on a foreign identity file")
+done()
