@@ -175,6 +175,7 @@ static void manager_free(metall_manager *m)
 {
     int saved = errno;
     segment_release(&m->seg);
+    mc_numa_release(m);
     chunk_dir_destroy(m);
     named_destroy(&m->named);
     bin_destroy(m);
@@ -342,6 +343,8 @@ static metall_manager *open_common(const char *path, bool read_only)
     if (nblocks > 0 && segment_map_existing(&m->seg, nblocks))
         goto fail;
     if (mgmt_load_names(m))
+        goto fail;
+    if (!read_only && mc_numa_from_env(&m->numa, &m->numa_node) && mc_numa_apply(m))
         goto fail;
     if (!read_only) {
         char f[PATH_MAX];

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "layout.h"
+#include "numa.h"
 #include "os.h"
 
 #include <fcntl.h>
@@ -150,7 +151,9 @@ int segment_back(struct segment *seg, size_t off, size_t len)
                                    seg->path, n);
             }
         }
-        if (seg->populate)
+        if (seg->numa)
+            (void)mc_numa_populate(seg->numa, seg->base + off, n); /* placement is best effort */
+        else if (seg->populate)
             (void)os_populate_write(seg->base + off, n); /* a hint: failure is harmless */
         off += n;
     }

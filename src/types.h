@@ -70,6 +70,8 @@
 #define MC_BACKED_POOL 8
 
 /* --- segment (segment.c) ------------------------------------------------ */
+struct mc_numa; /* numa.c: nodes to place new pages on */
+
 struct segment {
     char *base;              /* start of the reservation == heap base */
     size_t capacity;         /* bytes reserved */
@@ -80,6 +82,7 @@ struct segment {
     bool read_only;
     bool no_fallocate;       /* file system cannot fallocate: stay sparse */
     bool populate;           /* prefault chunks when backing them */
+    struct mc_numa *numa;    /* non-NULL: prefault under this placement */
     const char *path;        /* datastore directory (owned by the manager) */
 };
 
