@@ -51,6 +51,10 @@ enum mc_file_kind {
 #define MC_FILE_LOCK_NAME "lock"
 #define MC_SEGMENT_DIR "segment"
 #define MC_BLOCK_FMT "segment/block-%06u"
+/* Snapshots and copies are built in DST.metall-tmp-PID-RANDOM and renamed
+ * into place; a directory so named is never opened as a datastore (an
+ * interrupted snapshot may have left it complete but for the rename). */
+#define MC_TMP_INFIX ".metall-tmp-"
 
 struct mc_file_header {
     char magic[8];          /* MC_MAGIC */

@@ -144,6 +144,17 @@ int mgmt_read_datastore(const char *path, uint8_t uuid[16], struct mc_datastore_
     void *b;
     const char *p;
     size_t n;
+    size_t end = strlen(path), start;
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    for (start = end; start > 0 && path[start - 1] != '/'; start--)
+        ;
+    const char *hit = strstr(path + start, MC_TMP_INFIX);
+    if (hit && hit < path + end)
+        return mc_fail(EINVAL,
+                       "%s is the temporary directory of an interrupted snapshot or copy, "
+                       "not a datastore",
+                       path);
     if (read_checked(path, MC_FILE_DATASTORE, NULL, &b, &p, &n)) {
         if (errno == ENOENT)
             mc_fail(EINVAL, "%s is not a metall-c datastore (no %s file)", path,
