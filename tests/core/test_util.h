@@ -62,7 +62,7 @@ static inline int tu_rm_cb_(const char *p, const struct stat *st, int type, stru
 /* rm -rf: best effort (tests clean up after themselves). */
 static inline void tu_rmtree(const char *path)
 {
-    nftw(path, tu_rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(path, tu_rm_cb_, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT); /* never into a mount */
 }
 
 /* dir/name in a thread-local ring of 16 buffers: valid for the next 15
