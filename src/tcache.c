@@ -45,7 +45,7 @@ void tcache_flush(struct tcache *tc)
         struct tbin *b = &tc->bins[c];
         if (b->count) {
             bin_free_batch(tc->m, c, b->slots, b->count);
-            b->count = 0;
+            __atomic_store_n(&b->count, 0, __ATOMIC_RELAXED); /* stats read it */
         }
     }
 }
