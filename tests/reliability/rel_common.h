@@ -158,7 +158,7 @@ static inline int rel_append(const char *path, const void *buf, size_t len)
 /* Count entries of dir whose name contains needle. */
 static inline int rel_count_entries(const char *dir, const char *needle)
 {
-    char cmd[4200];
+    char cmd[8400];
     snprintf(cmd, sizeof cmd, "ls -a '%s' 2>/dev/null | grep -c -- '%s'", dir, needle);
     FILE *p = popen(cmd, "r");
     if (!p)
