@@ -118,6 +118,13 @@ static void test_open_errors(void **state)
     TU_FAILS(metall_open_read_only(d) == NULL, EINVAL, d);
     tu_write_file(tu_path(d, "datastore"), "not a datastore file at all, just text");
     TU_FAILS(metall_open(d) == NULL, EINVAL, d);
+    /* longer than a file header: still foreign, not damaged */
+    tu_write_file(tu_path(d, "datastore"),
+                  "a text file that happens to be called datastore, and is long enough to "
+                  "hold a whole metall-c file header and then some more bytes");
+    TU_FAILS(metall_open(d) == NULL, EINVAL, d);
+    TU_FAILS(metall_open_read_only(d) == NULL, EINVAL, d);
+    TU_FAILS(metall_get_uuid(d, (char[37]){0}) == false, EINVAL, d);
     /* the failed opens created nothing */
     assert_false(tu_exists(missing));
     assert_false(tu_exists(tu_path(d, "closed")));

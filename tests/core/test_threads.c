@@ -264,8 +264,10 @@ static void test_stress(void **state)
     assert_true(metall_close(m));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && atol(argv[1]) > 0)
+        g_ops = atol(argv[1]); /* operations per thread */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stress, tu_setup, tu_teardown),
     };
