@@ -1,0 +1,315 @@
+/*
+ * agree.c - agreement of the ranks on the outcome of a collective step
+ * (see agree.h). On the success path a step costs one MPI_Allreduce of an
+ * int; the gather of messages happens only after a failure.
+ */
+#include "agree.h"
+
+#include <metall/metall.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+
+/* One rank's failure as rank 0 gathers it. */
+struct mc_record {
+    int32_t err;
+    char host[MM_HOST_MAX];
+    char msg[MM_WHY_MAX];
+};
+
+static void set_host(struct mc_ctx *c)
+{
+    if (gethostname(c->host, sizeof c->host) != 0)
+        snprintf(c->host, sizeof c->host, "?");
+    c->host[sizeof c->host - 1] = '\0';
+}
+
+static void ctx_common(struct mc_ctx *c, const char *op, const char *root)
+{
+    c->err = 0;
+    c->msg[0] = '\0';
+    c->final_err = 0;
+    c->final_msg[0] = '\0';
+    snprintf(c->what, sizeof c->what, "%s %s", op, root ? root : "(null)");
+    set_host(c);
+}
+
+void mc_ctx_init(struct mc_ctx *c, MPI_Comm comm, const char *op, const char *root)
+{
+    memset(c, 0, sizeof *c);
+    ctx_common(c, op, root);
+    c->comm = MPI_COMM_NULL;
+    c->node = MPI_COMM_NULL;
+    c->own_comms = true;
+    int inited = 0, finalized = 0;
+    MPI_Initialized(&inited);
+    MPI_Finalized(&finalized);
+    if (!inited || finalized || comm == MPI_COMM_NULL) {
+        /* nothing collective is possible: every rank fails alone, alike */
+        c->rank = 0;
+        c->size = 1;
+        mc_ctx_fail(c, EINVAL, "MPI is not initialised or the communicator is null");
+        return;
+    }
+    if (MPI_Comm_dup(comm, &c->comm) != MPI_SUCCESS) {
+        c->comm = MPI_COMM_NULL;
+        mc_ctx_fail(c, EPROTO, "MPI_Comm_dup failed");
+        return;
+    }
+    /* an MPI failure then comes back as a code instead of killing the job */
+    MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(c->comm, &c->rank);
+    MPI_Comm_size(c->comm, &c->size);
+}
+
+void mc_ctx_init_with(struct mc_ctx *c, MPI_Comm comm, MPI_Comm node, const char *op,
+                      const char *root)
+{
+    memset(c, 0, sizeof *c);
+    ctx_common(c, op, root);
+    c->comm = comm;
+    c->node = node;
+    c->own_comms = false;
+    MPI_Comm_rank(c->comm, &c->rank);
+    MPI_Comm_size(c->comm, &c->size);
+}
+
+void mc_ctx_fail(struct mc_ctx *c, int err, const char *fmt, ...)
+{
+    if (c->err)
+        return; /* the first cause is the one that explains */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+    va_end(ap);
+    c->err = err ? err : EIO;
+}
+
+void mc_ctx_fail_core(struct mc_ctx *c)
+{
+    int err = errno;
+    mc_ctx_fail(c, err, "%s", metall_errmsg());
+}
+
+/* Append to the message being composed, marking truncation with "...". */
+static void append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+    if (*len + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *len, size - *len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (*len + (size_t)n >= size) {
+        *len = size - 1;
+        memcpy(buf + size - 4, "...", 4);
+    } else {
+        *len += (size_t)n;
+    }
+}
+
+/* Rank 0 writes the message from every rank's record. */
+static void compose(struct mc_ctx *c, const struct mc_record *rec, int nfail)
+{
+    size_t len = 0;
+    char *b = c->final_msg;
+    append(b, sizeof c->final_msg, &len, "%s: failed on %d of %d rank%s", c->what, nfail,
+           c->size, c->size == 1 ? "" : "s");
+    int shown = 0;
+    for (int r = 0; r < c->size; r++) {
+        if (!rec[r].err)
+            continue;
+        if (shown == 8 && nfail > 9) { /* keep the message readable at scale */
+            append(b, sizeof c->final_msg, &len, "; and %d more", nfail - shown);
+            break;
+        }
+        append(b, sizeof c->final_msg, &len, "%s rank %d (%.*s): %.*s", shown ? ";" : ":", r,
+               MM_HOST_MAX, rec[r].host, MM_WHY_MAX, rec[r].msg);
+        shown++;
+    }
+}
+
+/* After a failed step: every rank learns the failing ranks and causes. */
+static void spread_failure(struct mc_ctx *c)
+{
+    struct mc_record mine;
+    memset(&mine, 0, sizeof mine);
+    mine.err = c->err;
+    memcpy(mine.host, c->host, sizeof mine.host);
+    memcpy(mine.msg, c->msg, sizeof mine.msg);
+
+    struct mc_record *all = NULL;
+    int can_gather = 1;
+    if (c->rank == 0) {
+        all = malloc((size_t)c->size * sizeof *all);
+        can_gather = all != NULL;
+    }
+    int32_t first_err = 0;
+    MPI_Bcast(&can_gather, 1, MPI_INT, 0, c->comm);
+    if (can_gather) {
+        MPI_Gather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, 0,
+                   c->comm);
+        if (c->rank == 0) {
+            int nfail = 0;
+            for (int r = 0; r < c->size; r++) {
+                if (all[r].err && !nfail)
+                    first_err = all[r].err;
+                nfail += all[r].err != 0;
+            }
+            compose(c, all, nfail);
+        }
+    } else {
+        /* no memory at rank 0 for P records: name the lowest failing rank */
+        int lowest = c->err ? c->rank : c->size, low = 0;
+        MPI_Allreduce(&lowest, &low, 1, MPI_INT, MPI_MIN, c->comm);
+        MPI_Bcast(&mine, (int)sizeof mine, MPI_BYTE, low, c->comm);
+        if (c->rank == 0) {
+            first_err = mine.err;
+            snprintf(c->final_msg, sizeof c->final_msg, "%s: failed; first on rank %d (%s): %s",
+                     c->what, low, mine.host, mine.msg);
+        }
+    }
+    free(all);
+    MPI_Bcast(&first_err, 1, MPI_INT32_T, 0, c->comm);
+    MPI_Bcast(c->final_msg, (int)sizeof c->final_msg, MPI_CHAR, 0, c->comm);
+    c->final_msg[sizeof c->final_msg - 1] = '\0';
+    c->final_err = first_err ? first_err : EIO;
+}
+
+bool mc_ctx_agree(struct mc_ctx *c)
+{
+    if (c->comm == MPI_COMM_NULL) {
+        /* no communicator: this rank fails on its own */
+        if (!c->final_err) {
+            c->final_err = c->err ? c->err : EINVAL;
+            snprintf(c->final_msg, sizeof c->final_msg, "%s: %s", c->what, c->msg);
+        }
+        return false;
+    }
+    int ok = c->err == 0, all_ok = 0;
+    if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, c->comm) != MPI_SUCCESS) {
+        /* the communicator itself is broken: nothing more can be agreed */
+        c->final_err = EPROTO;
+        snprintf(c->final_msg, sizeof c->final_msg, "%s: MPI_Allreduce failed on rank %d (%s)",
+                 c->what, c->rank, c->host);
+        return false;
+    }
+    if (all_ok) {
+        return true;
+    }
+    if (c->final_err) {
+        /* a clean-up step failed too: keep the first cause, which explains */
+        int keep_err = c->final_err;
+        char *keep = strdup(c->final_msg);
+        spread_failure(c);
+        if (keep) {
+            c->final_err = keep_err;
+            snprintf(c->final_msg, sizeof c->final_msg, "%s", keep);
+            free(keep);
+        }
+    } else {
+        spread_failure(c);
+    }
+    c->err = 0; /* a new step (clean-up) starts */
+    c->msg[0] = '\0';
+    return false;
+}
+
+void mc_ctx_same(struct mc_ctx *c, const char *s, const char *what)
+{
+    if (c->comm == MPI_COMM_NULL)
+        return;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = s ? s : ""; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= 0x100000001b3ull;
+    }
+    uint64_t v[2] = {h, ~h}, mx[2] = {0, 0};
+    MPI_Allreduce(v, mx, 2, MPI_UINT64_T, MPI_MAX, c->comm);
+    if (mx[0] != h || mx[1] != ~h)
+        mc_ctx_fail(c, EINVAL, "the ranks passed different %s (this rank: \"%s\")", what,
+                    s ? s : "(null)");
+}
+
+bool mc_ctx_leader(struct mc_ctx *c, const char *key)
+{
+    if (c->comm == MPI_COMM_NULL)
+        return false;
+    if (c->node == MPI_COMM_NULL &&
+        MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL,
+                            &c->node) != MPI_SUCCESS) {
+        c->node = MPI_COMM_NULL;
+        mc_ctx_fail(c, EPROTO, "MPI_Comm_split_type failed");
+        return false;
+    }
+    int nrank, nsize;
+    MPI_Comm_rank(c->node, &nrank);
+    MPI_Comm_size(c->node, &nsize);
+    /* compare hashes rather than whole paths: P x PATH_MAX bytes per node
+     * would be wasteful; a collision only makes two leaders, which is safe
+     * since marker and manifest are replaced atomically */
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = key; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= 0x100000001b3ull;
+    }
+    uint64_t *all = calloc((size_t)nsize, sizeof *all);
+    uint64_t dummy[1];
+    /* without memory this rank still takes part, and leads to be safe */
+    int rc = MPI_Allgather(&h, 1, MPI_UINT64_T, all ? all : dummy, all ? 1 : 0,
+                           MPI_UINT64_T, c->node);
+    bool leader = true;
+    if (all && rc == MPI_SUCCESS) {
+        for (int i = 0; i < nrank; i++)
+            if (all[i] == h)
+                leader = false;
+    }
+    free(all);
+    return leader;
+}
+
+void mc_ctx_tag(struct mc_ctx *c, char out[17])
+{
+    uint64_t r = 0;
+    if (c->rank == 0 && getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&r;
+    if (c->comm != MPI_COMM_NULL)
+        MPI_Bcast(&r, 1, MPI_UINT64_T, 0, c->comm);
+    snprintf(out, 17, "%016llx", (unsigned long long)r);
+}
+
+void mc_ctx_allgather_entries(struct mc_ctx *c, const struct mm_entry *mine,
+                              struct mm_entry *all)
+{
+    if (c->comm == MPI_COMM_NULL)
+        return;
+    if (MPI_Allgather(mine, (int)sizeof *mine, MPI_BYTE, all, (int)sizeof *mine, MPI_BYTE,
+                      c->comm) != MPI_SUCCESS)
+        mc_ctx_fail(c, EPROTO, "MPI_Allgather of the manifest entries failed");
+}
+
+bool mc_ctx_finish(struct mc_ctx *c)
+{
+    if (c->own_comms) {
+        if (c->node != MPI_COMM_NULL)
+            MPI_Comm_free(&c->node);
+        if (c->comm != MPI_COMM_NULL)
+            MPI_Comm_free(&c->comm);
+    }
+    if (c->final_err) {
+        metall_internal_set_error(c->final_err, c->final_msg);
+        return false;
+    }
+    return true;
+}

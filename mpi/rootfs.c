@@ -1,0 +1,358 @@
+/*
+ * rootfs.c - marker, manifest and small file-tree helpers of an MPI
+ * datastore root (see rootfs.h for the layout and its invariant).
+ *
+ * Marker and manifest are small text files so that people can read them;
+ * each is written to a unique temporary file, fsync'ed and renamed, so
+ * writers on several nodes sharing one ROOT (a parallel file system) each
+ * replace it atomically with the same contents, and a reader never sees a
+ * half-written one. The manifest ends with an FNV-1a checksum of the lines
+ * before it.
+ */
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MM_FILE_MAX (64u << 20) /* refuse absurd manifests */
+
+int mm_subdir(char *out, size_t size, const char *root, int rank)
+{
+    int n = snprintf(out, size, "%s/subdir-%d", root, rank);
+    return (n < 0 || (size_t)n >= size) ? ENAMETOOLONG : 0;
+}
+
+int mm_expand(const char *tmpl, int rank, const char *host, int numa, char *out,
+              size_t size)
+{
+    size_t o = 0;
+    for (const char *p = tmpl; *p; p++) {
+        char tmp[32];
+        const char *add = tmp;
+        if (*p != '%') {
+            tmp[0] = *p;
+            tmp[1] = '\0';
+        } else {
+            switch (*++p) {
+            case 'r': snprintf(tmp, sizeof tmp, "%d", rank); break;
+            case 'n': snprintf(tmp, sizeof tmp, "%d", numa); break;
+            case 'h': add = host; break;
+            case '%': strcpy(tmp, "%"); break;
+            default: return EINVAL; /* also a trailing '%' */
+            }
+        }
+        size_t n = strlen(add);
+        if (o + n >= size)
+            return ENAMETOOLONG;
+        memcpy(out + o, add, n);
+        o += n;
+    }
+    if (o >= size)
+        return ENAMETOOLONG;
+    out[o] = '\0';
+    return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int rc = fsync(fd) ? errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* Write dir/name atomically through a temporary name unique to this writer. */
+static int write_atomic(const char *dir, const char *name, const char *text, size_t len)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint32_t)rand();
+    int n1 = snprintf(path, sizeof path, "%s/%s", dir, name);
+    int n2 = snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%d-%08x", dir, name, (int)getpid(), r);
+    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof path || (size_t)n2 >= sizeof tmp)
+        return ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno;
+    int rc = 0;
+    for (size_t off = 0; off < len && !rc;) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno != EINTR)
+            rc = errno;
+        else if (w > 0)
+            off += (size_t)w;
+    }
+    if (!rc && fsync(fd))
+        rc = errno;
+    if (close(fd) && !rc)
+        rc = errno;
+    if (!rc && rename(tmp, path))
+        rc = errno;
+    if (rc) {
+        unlink(tmp);
+        return rc;
+    }
+    return fsync_dir(dir);
+}
+
+static int read_text(const char *dir, const char *name, char **out)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return ENAMETOOLONG;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    int rc = buf ? 0 : ENOMEM;
+    while (!rc) {
+        if (len + 1 >= cap) {
+            if (cap >= MM_FILE_MAX) {
+                rc = EFBIG;
+                break;
+            }
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                rc = ENOMEM;
+                break;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - 1 - len, f);
+        len += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = EIO;
+            break;
+        }
+    }
+    fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+int mm_write_marker(const char *root, int partitions)
+{
+    char text[128];
+    int n = snprintf(text, sizeof text, "%s %d\npartitions %d\n", MM_MARKER_MAGIC,
+                     MM_FORMAT_VERSION, partitions);
+    return write_atomic(root, MM_MARKER_NAME, text, (size_t)n);
+}
+
+int mm_read_marker(const char *root, int *partitions, char *why, size_t whysize)
+{
+    char *text;
+    int rc = read_text(root, MM_MARKER_NAME, &text);
+    if (rc) {
+        snprintf(why, whysize, "cannot read %s/%s: %s", root, MM_MARKER_NAME, strerror(rc));
+        return rc;
+    }
+    char magic[32];
+    int version = -1, parts = -1;
+    if (sscanf(text, "%31s %d partitions %d", magic, &version, &parts) != 3 ||
+        strcmp(magic, MM_MARKER_MAGIC) != 0 || parts <= 0) {
+        snprintf(why, whysize, "%s/%s is damaged or not a metall-c MPI marker", root,
+                 MM_MARKER_NAME);
+        rc = EBADMSG;
+    } else if (version != MM_FORMAT_VERSION) {
+        snprintf(why, whysize, "%s/%s has format version %d; this library reads %d", root,
+                 MM_MARKER_NAME, version, MM_FORMAT_VERSION);
+        rc = ENOTSUP;
+    } else {
+        *partitions = parts;
+    }
+    free(text);
+    return rc;
+}
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+int mm_write_manifest(const char *root, const struct mm_manifest *m)
+{
+    size_t cap = 128 + (size_t)m->partitions * (64 + 37 + 24 + MM_HOST_MAX);
+    char *text = malloc(cap);
+    if (!text)
+        return ENOMEM;
+    size_t o = (size_t)snprintf(text, cap, "%s %d\npartitions %d\n", MM_MANIFEST_MAGIC,
+                                MM_FORMAT_VERSION, m->partitions);
+    for (int r = 0; r < m->partitions; r++) {
+        const struct mm_entry *e = &m->entries[r];
+        o += (size_t)snprintf(text + o, cap - o, "rank %d uuid %s bytes %" PRIu64 " host %s\n",
+                              r, e->uuid, e->bytes, e->host[0] ? e->host : "-");
+    }
+    o += (size_t)snprintf(text + o, cap - o, "checksum %016" PRIx64 "\n", fnv1a(text, o));
+    int rc = write_atomic(root, MM_MANIFEST_NAME, text, o);
+    free(text);
+    return rc;
+}
+
+void mm_manifest_free(struct mm_manifest *m)
+{
+    free(m->entries);
+    m->entries = NULL;
+    m->partitions = 0;
+}
+
+static int parse_manifest(char *text, struct mm_manifest *m, char *why, size_t whysize)
+{
+    char magic[32];
+    int version = -1, parts = -1, used = 0;
+    if (sscanf(text, "%31s %d partitions %d\n%n", magic, &version, &parts, &used) != 3 ||
+        strcmp(magic, MM_MANIFEST_MAGIC) != 0 || parts <= 0 || used == 0)
+        return snprintf(why, whysize, "not a metall-c MPI manifest"), EBADMSG;
+    if (version != MM_FORMAT_VERSION)
+        return snprintf(why, whysize, "format version %d; this library reads %d", version,
+                        MM_FORMAT_VERSION),
+               ENOTSUP;
+    char *sum = strstr(text, "checksum ");
+    uint64_t want;
+    if (!sum || (sum != text && sum[-1] != '\n') ||
+        sscanf(sum, "checksum %" SCNx64, &want) != 1 ||
+        want != fnv1a(text, (size_t)(sum - text)))
+        return snprintf(why, whysize, "bad or missing checksum (damaged or truncated)"),
+               EBADMSG;
+    m->entries = calloc((size_t)parts, sizeof *m->entries);
+    if (!m->entries)
+        return snprintf(why, whysize, "out of memory"), ENOMEM;
+    m->partitions = parts;
+    char *p = text + used;
+    for (int r = 0; r < parts; r++) {
+        struct mm_entry *e = &m->entries[r];
+        int rank = -1, n = 0;
+        if (sscanf(p, "rank %d uuid %36s bytes %" SCNu64 " host %63s\n%n", &rank, e->uuid,
+                   &e->bytes, e->host, &n) != 4 ||
+            rank != r || n == 0) {
+            mm_manifest_free(m);
+            return snprintf(why, whysize, "the line of rank %d is missing or damaged", r),
+                   EBADMSG;
+        }
+        if (strcmp(e->host, "-") == 0)
+            e->host[0] = '\0';
+        p += n;
+    }
+    if (p != sum) {
+        mm_manifest_free(m);
+        return snprintf(why, whysize, "more ranks than its partition count %d", parts),
+               EBADMSG;
+    }
+    return 0;
+}
+
+int mm_read_manifest(const char *root, struct mm_manifest *m, char *why, size_t whysize)
+{
+    m->partitions = 0;
+    m->entries = NULL;
+    char *text;
+    int rc = read_text(root, MM_MANIFEST_NAME, &text);
+    if (rc) {
+        snprintf(why, whysize, "cannot read %s/%s: %s", root, MM_MANIFEST_NAME, strerror(rc));
+        return rc;
+    }
+    char detail[MM_WHY_MAX];
+    rc = parse_manifest(text, m, detail, sizeof detail);
+    free(text);
+    if (rc)
+        snprintf(why, whysize, "%s/%s: %s", root, MM_MANIFEST_NAME, detail);
+    return rc;
+}
+
+int mm_mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0)
+        return ENOENT;
+    if (n >= sizeof buf)
+        return ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return errno;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return errno;
+    return mm_is_dir(path);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    int r = (flag == FTW_DP) ? rmdir(path) : unlink(path);
+    return (r && errno != ENOENT) ? errno : 0;
+}
+
+int mm_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path) ? errno : 0;
+    int rc = nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return rc < 0 ? errno : rc;
+}
+
+static _Thread_local uint64_t du_total;
+
+static int du_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)path;
+    (void)flag;
+    (void)ftw;
+    du_total += (uint64_t)sb->st_blocks * 512u;
+    return 0;
+}
+
+int mm_disk_usage(const char *path, uint64_t *bytes)
+{
+    du_total = 0;
+    if (nftw(path, du_entry, 16, FTW_PHYS) != 0)
+        return errno ? errno : EIO;
+    *bytes = du_total;
+    return 0;
+}
+
+int mm_unlink(const char *path)
+{
+    return (unlink(path) != 0 && errno != ENOENT) ? errno : 0;
+}
+
+int mm_is_dir(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno;
+    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}

@@ -1,0 +1,76 @@
+/*
+ * rootfs.h - the on-disk layout of an MPI datastore root, without MPI (so
+ * that metall-mpi-ls, which is not an MPI program, shares it).
+ *
+ *   ROOT/metall_mpi            marker: magic, format version, partitions
+ *   ROOT/metall_mpi_manifest   partitions, per rank: uuid, bytes, host;
+ *                              checksummed; written LAST (the commit point)
+ *   ROOT/subdir-RANK           one core datastore per rank
+ *
+ * Invariant: a ROOT is a valid MPI datastore only when marker and manifest
+ * are both present, parse, and agree on the partition count. Creates,
+ * snapshots and copies write the manifest after everything else, and
+ * removal deletes it first, so a partial state never looks valid.
+ *
+ * Every function returns 0 or a positive errno value and never touches
+ * metall_errmsg(); readers explain a failure in `why` (the caller names
+ * the rank and host).
+ */
+#ifndef METALLC_MPI_ROOTFS_H
+#define METALLC_MPI_ROOTFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MM_MARKER_NAME "metall_mpi"
+#define MM_MANIFEST_NAME "metall_mpi_manifest"
+#define MM_MARKER_MAGIC "metall-c-mpi"
+#define MM_MANIFEST_MAGIC "metall-c-mpi-manifest"
+#define MM_FORMAT_VERSION 1
+/* Infix of the temporary root a snapshot or copy is built under. */
+#define MM_TMP_INFIX ".metall-mpi-tmp-"
+#define MM_HOST_MAX 64
+#define MM_WHY_MAX 384
+
+/* One rank's line of the manifest. */
+struct mm_entry {
+    char uuid[37];
+    uint64_t bytes;           /* disk usage of ROOT/subdir-RANK */
+    char host[MM_HOST_MAX];   /* where the rank ran when it was written */
+};
+
+struct mm_manifest {
+    int partitions;
+    struct mm_entry *entries; /* partitions entries, malloc'd */
+};
+
+/* out = ROOT/subdir-RANK. */
+int mm_subdir(char *out, size_t size, const char *root, int rank);
+
+/* Expand %r, %h, %n and %% in tmpl; EINVAL for another %-sequence,
+ * ENAMETOOLONG when out is too small. */
+int mm_expand(const char *tmpl, int rank, const char *host, int numa, char *out,
+              size_t size);
+
+int mm_write_marker(const char *root, int partitions);
+/* ENOENT when absent; EBADMSG (why says what) when damaged. */
+int mm_read_marker(const char *root, int *partitions, char *why, size_t whysize);
+
+int mm_write_manifest(const char *root, const struct mm_manifest *m);
+/* ENOENT when absent; EBADMSG (why says what) when damaged. m->entries is
+ * malloc'd on success: free with mm_manifest_free(). */
+int mm_read_manifest(const char *root, struct mm_manifest *m, char *why, size_t whysize);
+void mm_manifest_free(struct mm_manifest *m);
+
+/* mkdir -p; EEXIST is not an error. */
+int mm_mkdir_p(const char *path);
+/* rm -r without following symlinks; ENOENT when absent. */
+int mm_remove_tree(const char *path);
+/* Bytes of disk used by a tree (st_blocks * 512). */
+int mm_disk_usage(const char *path, uint64_t *bytes);
+/* Remove a file; ENOENT is not an error. */
+int mm_unlink(const char *path);
+/* Whether path is a directory (errno value otherwise: ENOENT, ENOTDIR). */
+int mm_is_dir(const char *path);
+
+#endif

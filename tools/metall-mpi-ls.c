@@ -1,0 +1,131 @@
+/*
+ * metall-mpi-ls - summarise an MPI datastore root: marker, manifest check,
+ * and per rank the uuid, size, consistency and whether the subdirectory
+ * matches the manifest. Not an MPI program: run it on each node of a
+ * node-local root (it lists the ranks this node holds) or once on a shared
+ * root.
+ *
+ * Exit status: 0 when the root is a valid MPI datastore and every rank
+ * present here matches the manifest and is consistent (with --complete:
+ * every rank is present); 1 otherwise; 2 on bad usage.
+ */
+#include "rootfs.h"
+
+#include <metall/metall.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: metall-mpi-ls [--complete] ROOT\n"
+            "Summarise the metall-c MPI datastore at ROOT (one datastore per rank in\n"
+            "ROOT/subdir-RANK): marker, manifest check, and per rank the host it was\n"
+            "written on, uuid, bytes on disk and state.\n"
+            "  --complete  fail unless every rank's subdirectory is present here\n"
+            "              (a shared root; node-local roots hold only their ranks)\n"
+            "  --help      this text\n"
+            "Exit status: 0 valid, 1 invalid or damaged, 2 bad usage.\n");
+}
+
+/* One rank's line; returns whether it is fine (absent counts as fine
+ * unless complete is asked). */
+static bool list_rank(const char *root, const struct mm_entry *e, int r, bool complete,
+                      int *present)
+{
+    char path[PATH_MAX];
+    if (mm_subdir(path, sizeof path, root, r) || mm_is_dir(path) != 0) {
+        printf("%5d  %-16s %-36s %14s  absent on this host\n", r, e->host[0] ? e->host : "?",
+               e->uuid, "-");
+        return !complete;
+    }
+    (*present)++;
+    char uuid[37];
+    uint64_t bytes = 0;
+    mm_disk_usage(path, &bytes);
+    if (!metall_get_uuid(path, uuid)) {
+        printf("%5d  %-16s %-36s %14" PRIu64 "  DAMAGED: %s\n", r, e->host, "?", bytes,
+               metall_errmsg());
+        return false;
+    }
+    if (strcmp(uuid, e->uuid) != 0) {
+        printf("%5d  %-16s %-36s %14" PRIu64 "  MISMATCH: the manifest expects uuid %s\n", r,
+               e->host, uuid, bytes, e->uuid);
+        return false;
+    }
+    if (!metall_consistent(path)) {
+        printf("%5d  %-16s %-36s %14" PRIu64 "  NOT CONSISTENT: %s\n", r, e->host, uuid,
+               bytes, metall_errmsg());
+        return false;
+    }
+    printf("%5d  %-16s %-36s %14" PRIu64 "  consistent\n", r, e->host, uuid, bytes);
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = NULL;
+    bool complete = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--complete") == 0) {
+            complete = true;
+        } else if (argv[i][0] == '-' || root) {
+            usage(stderr);
+            return 2;
+        } else {
+            root = argv[i];
+        }
+    }
+    if (!root) {
+        usage(stderr);
+        return 2;
+    }
+    char why[MM_WHY_MAX];
+    int parts = 0;
+    int rc = mm_read_marker(root, &parts, why, sizeof why);
+    if (rc) {
+        fprintf(stderr, "metall-mpi-ls: %s is not a metall-c MPI datastore: %s\n", root,
+                rc == ENOENT ? "no marker" : why);
+        return 1;
+    }
+    printf("%s: metall-c MPI datastore, format %d, %d partition%s\n", root, MM_FORMAT_VERSION,
+           parts, parts == 1 ? "" : "s");
+    struct mm_manifest man;
+    rc = mm_read_manifest(root, &man, why, sizeof why);
+    if (rc == ENOENT) {
+        printf("manifest: MISSING: incomplete (an interrupted create, snapshot or copy?); "
+               "it will not open\n");
+        return 1;
+    }
+    if (rc) {
+        printf("manifest: INVALID: %s\n", why);
+        return 1;
+    }
+    if (man.partitions != parts) {
+        printf("manifest: INVALID: %d partitions, the marker says %d\n", man.partitions, parts);
+        mm_manifest_free(&man);
+        return 1;
+    }
+    printf("manifest: ok (checksum verified)\n");
+    printf("%5s  %-16s %-36s %14s  %s\n", "rank", "host", "uuid", "bytes", "state");
+    bool ok = true;
+    int present = 0;
+    for (int r = 0; r < parts; r++)
+        ok &= list_rank(root, &man.entries[r], r, complete, &present);
+    mm_manifest_free(&man);
+    if (present == 0) {
+        printf("no rank's subdirectory is on this host\n");
+        ok = false;
+    }
+    printf("%d of %d ranks on this host; %s\n", present, parts, ok ? "valid" : "INVALID");
+    return ok ? 0 : 1;
+}
