@@ -7,12 +7,15 @@
  *                           that need JSON escaping
  *   fixture crashed DIR     a datastore whose writer died without closing
  *   fixture truncate FILE N cut FILE to N bytes (damage for metall-check)
+ *   fixture hold DIR CMD... open DIR for writing, run CMD while it is
+ *                           open, close; exit with CMD's status
  */
 #include <metall/metall.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int fail(const char *what)
@@ -63,8 +66,30 @@ static int make_crashed(const char *dir)
     _exit(0); /* die while it is open: no close, no closed mark */
 }
 
+static int hold(const char *dir, char **cmd)
+{
+    metall_manager *m = metall_open(dir);
+    if (!m)
+        return fail("open");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv(cmd[0], cmd);
+        perror(cmd[0]);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        status = 127 << 8;
+    if (!metall_close(m))
+        return fail("close");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 4 && !strcmp(argv[1], "hold"))
+        return hold(argv[2], argv + 3);
     if (argc == 3 && !strcmp(argv[1], "good"))
         return make_good(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "crashed"))
@@ -76,6 +101,6 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "usage: fixture good|crashed DIR | fixture truncate FILE N\n");
+    fprintf(stderr, "usage: fixture good|crashed DIR | truncate FILE N | hold DIR CMD...\n");
     return 2;
 }

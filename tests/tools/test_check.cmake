@@ -45,4 +45,12 @@ require(f "fixture crashed")
 run(r ${CHECK} ${WORK}/crashed)
 expect(r 1 OUT "PROBLEM +closed .*not closed properly.*verdict: BAD: 1 problem;"
        WHAT "crashed datastore: closed mark reported")
+# open for writing by another process right now: the lock and the closed
+# mark say so, and it would not open
+run(r ${FIXTURE} hold ${DS} ${CHECK} ${DS})
+expect(r 1 WHAT "datastore open for writing elsewhere"
+       OUT "PROBLEM +lock +[^\n]*open for writing by another.*PROBLEM +closed +[^\n]*open for writing now.*verdict: BAD")
+# and after that writer closed it is fine again
+run(r ${CHECK} ${DS})
+expect(r 0 OUT "verdict: OK" WHAT "good again after the writer closed")
 done()

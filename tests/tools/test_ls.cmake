@@ -38,6 +38,11 @@ else()
   message(STATUS "python3 not found: JSON parse check skipped")
 endif()
 
+# open for writing by another process: explained, exit 1
+run(r ${FIXTURE} hold ${DS} ${LS} ${DS})
+expect(r 1 WHAT "datastore open for writing elsewhere"
+       OUT "uuid +[0-9a-f-]+\n.*consistent +no: [^\n]*open for writing" ERR "open for writing")
+
 # a crashed datastore: what can be read without opening, why, exit 1
 set(CR ${WORK}/crashed)
 run(f ${FIXTURE} crashed ${CR})
