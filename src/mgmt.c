@@ -116,8 +116,9 @@ static int read_checked(const char *dir, uint32_t kind, const uint8_t *uuid, voi
                        path, maj, min, MC_FORMAT_MAJOR);
     }
     if (h->kind != kind) {
+        uint32_t got = h->kind; /* h points into b */
         free(b);
-        return mc_fail(EBADMSG, "%s: wrong file kind %u (expected %u)", path, h->kind, kind);
+        return mc_fail(EBADMSG, "%s: wrong file kind %u (expected %u)", path, got, kind);
     }
     if (h->payload_size != len - sizeof *h) {
         size_t want = (size_t)h->payload_size;
