@@ -9,7 +9,7 @@
  *
  * Containers: Boost.Container vector of vectors (scoped_allocator_adaptor),
  * map of strings, flat_map, deque, list, string; boost::unordered_map;
- * std::vector; a struct holding offset_ptrs into another named object.
+ * std::vector and std::deque; a struct holding offset_ptrs into another named object.
  */
 #include <metall/metall.hpp>
 
@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,7 @@ using llist = bc::list<long, alloc<long>>;
 using umap = boost::unordered_map<long, pstr, boost::hash<long>, std::equal_to<long>,
                                   scoped<std::pair<const long, pstr>>>;
 using svec = std::vector<long, alloc<long>>;
+using sdeque = std::deque<long, alloc<long>>; /* libstdc++ stores fancy pointers */
 struct links {
     metallc::offset_ptr<long> first;      /* into the std::vector's buffer */
     metallc::offset_ptr<ivec2> table;      /* to another named object */
@@ -106,6 +108,9 @@ static std::uintptr_t build(const std::string &path) {
     auto *sv = m.construct<svec>("svec")(a);
     for (long i = 0; i < 1000; ++i)
         sv->push_back(i * i);
+    auto *sd = m.construct<sdeque>("sdeque")(a);
+    for (long i = 0; i < 3000; ++i)
+        sd->push_back(i + 7);
     auto *ln = m.construct<links>("links")();
     ln->first = sv->data();
     ln->table = vv;
@@ -172,6 +177,13 @@ static int verify(metallc::manager &m, bool grown, bool grow) {
     for (long i = 0; i < 1000; ++i)
         CHECK((*sv)[i] == i * i);
 
+    auto *sd = m.find<sdeque>("sdeque").first;
+    CHECK(sd && sd->size() == 3000u + 3000u * grown);
+    for (long i = 0; i < 3000; ++i)
+        CHECK((*sd)[i + 3000 * grown] == i + 7); /* the child pushed in front */
+    if (grown)
+        CHECK(sd->front() == -2999);
+
     auto *ln = m.find<links>("links").first;
     CHECK(ln && ln->self.get() == ln && ln->table.get() == vv);
     CHECK(ln->first.get() == sv->data());
@@ -191,6 +203,8 @@ static int verify(metallc::manager &m, bool grown, bool grow) {
         um->emplace(100000 + i, "grown, with a rehash or two");
     for (long i = 0; i < 9000; ++i)
         sv->push_back(-i); /* reallocates the buffer */
+    for (long i = 0; i < 3000; ++i)
+        sd->push_front(-i);
     ln->first = sv->data();
     return 0;
 }
