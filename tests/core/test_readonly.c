@@ -10,7 +10,11 @@
 
 static void make_ds(const char *p)
 {
-    metall_manager *m = metall_create(p);
+    /* several managers of it are open at once: a modest capacity so that
+     * sanitizer builds (smaller address space) can reserve them all */
+    metall_options o = {0};
+    o.capacity = (size_t)64 << 30;
+    metall_manager *m = metall_create_ex(p, &o);
     assert_non_null(m);
     uint64_t *v = metall_named_malloc(m, "v", 1024 * sizeof *v);
     assert_non_null(v);

@@ -52,7 +52,11 @@ static void test_snapshot_open(void **state)
 {
     const char *dir = *state;
     const char *p = tu_path(dir, "ds"), *s = tu_path(dir, "snap");
-    metall_manager *m = metall_create(p);
+    /* several managers of it are open at once: a modest capacity so that
+     * sanitizer builds (smaller address space) can reserve them all */
+    metall_options o = {0};
+    o.capacity = (size_t)64 << 30;
+    metall_manager *m = metall_create_ex(p, &o);
     assert_non_null(m);
     fill_ds(m, 1);
     assert_true(metall_set_description(m, "original"));
@@ -73,6 +77,8 @@ static void test_snapshot_open(void **state)
     /* the snapshot opens (while the original is open) with the data of
      * the moment it was taken */
     metall_manager *ms = metall_open(s);
+    if (!ms)
+        print_error("open %s: %s\n", s, metall_errmsg());
     assert_non_null(ms);
     check_ds(ms, 1);
     assert_null(metall_find(ms, "later"));
