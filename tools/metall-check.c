@@ -53,7 +53,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: " PROG " PATH [--quiet]\n"
+            "usage: " PROG " [--quiet] [--] PATH\n"
             "\n"
             "Validate the metall-c datastore at PATH: the identity file, the chunk\n"
             "and named-object directories, the properly-closed mark, the segment\n"
@@ -579,8 +579,18 @@ static bool check_open(const struct state *s)
 int main(int argc, char **argv)
 {
     const char *path = NULL;
+    bool options = true; /* until "--": a PATH may start with '-' after it */
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        if (options && !strcmp(argv[i], "--")) {
+            options = false;
+        } else if (!options) {
+            if (path) {
+                fprintf(stderr, PROG ": only one PATH, please ('%s' is extra)\n", argv[i]);
+                usage(stderr);
+                return 2;
+            }
+            path = argv[i];
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {

@@ -36,7 +36,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: " PROG " PATH [--json]\n"
+            "usage: " PROG " [--json] [--] PATH\n"
             "\n"
             "Show the contents of the metall-c datastore at PATH: description, uuid,\n"
             "format version, creator version, geometry, statistics, consistency and\n"
@@ -395,8 +395,18 @@ int main(int argc, char **argv)
 {
     const char *path = NULL;
     bool json = false;
+    bool options = true; /* until "--": a PATH may start with '-' after it */
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        if (options && !strcmp(argv[i], "--")) {
+            options = false;
+        } else if (!options) {
+            if (path) {
+                fprintf(stderr, PROG ": only one PATH, please ('%s' is extra)\n", argv[i]);
+                usage(stderr);
+                return 2;
+            }
+            path = argv[i];
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
         } else if (!strcmp(argv[i], "--json")) {
