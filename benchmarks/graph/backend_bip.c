@@ -3,7 +3,7 @@
  * managed_mapped_file per rank (DIR/bip/rank-R.bip), sparse, sized up front
  * (it cannot grow while mapped). Its allocator has no realloc, so growing
  * an array is allocate + copy + deallocate, as std::vector does in LLNL
- * Metall's own benchmark.
+ * Metall's own benchmark. Its usable size is segment_manager::size().
  */
 #include "backend.h"
 
@@ -92,9 +92,14 @@ static void b_release(void *ctx, void *ptr, size_t n)
     bip_free(s->f, ptr);
 }
 
+static size_t b_usable(void *ctx, const void *ptr)
+{
+    return bip_usable(((struct graph_store *)ctx)->f, ptr);
+}
+
 static metall_container_alloc alloc_of(struct graph_store *s)
 {
-    metall_container_alloc al = {s, (uintptr_t)bip_base(s->f), b_resize, b_release};
+    metall_container_alloc al = {s, (uintptr_t)bip_base(s->f), b_resize, b_release, b_usable};
     return al;
 }
 

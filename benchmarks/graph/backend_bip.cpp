@@ -87,3 +87,8 @@ extern "C" size_t bip_used_bytes(bip_file *f)
 {
     return f->mf.get_size() - f->mf.get_free_memory();
 }
+
+extern "C" size_t bip_usable(bip_file *f, const void *p)
+{
+    return f->mf.get_segment_manager()->size(p);
+}

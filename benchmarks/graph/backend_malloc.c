@@ -5,6 +5,7 @@
  */
 #include "backend.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,9 +63,15 @@ static void m_release(void *ctx, void *p, size_t n)
     free(p);
 }
 
+static size_t m_usable(void *ctx, const void *p)
+{
+    (void)ctx;
+    return malloc_usable_size((void *)p);
+}
+
 static metall_container_alloc alloc_of(struct graph_store *s)
 {
-    metall_container_alloc al = {s, 0, m_resize, m_release};
+    metall_container_alloc al = {s, 0, m_resize, m_release, m_usable};
     return al;
 }
 

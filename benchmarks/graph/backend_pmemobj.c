@@ -118,9 +118,16 @@ static void p_release(void *ctx, void *ptr, size_t n)
     pmemobj_free(&oid);
 }
 
+static size_t p_usable(void *ctx, const void *ptr)
+{
+    struct graph_store *s = ctx;
+    PMEMoid oid = {s->uuid_lo, (uint64_t)((const char *)ptr - (const char *)s->pop)};
+    return pmemobj_alloc_usable_size(oid);
+}
+
 static metall_container_alloc alloc_of(struct graph_store *s)
 {
-    metall_container_alloc al = {s, (uintptr_t)s->pop, p_resize, p_release};
+    metall_container_alloc al = {s, (uintptr_t)s->pop, p_resize, p_release, p_usable};
     return al;
 }
 

@@ -22,6 +22,7 @@ void *bip_named_find(bip_file *f, const char *name);
 void *bip_alloc(bip_file *f, size_t size);
 void bip_free(bip_file *f, void *p);
 void *bip_base(bip_file *f);
+size_t bip_usable(bip_file *f, const void *p);
 size_t bip_used_bytes(bip_file *f);
 
 #ifdef __cplusplus

@@ -25,7 +25,9 @@
  *
  * Growth: when full, the capacity grows by half (at least to 4 elements)
  * through the allocator's realloc, so push_back copies amortised O(1)
- * elements and the buffer wastes at most a third of its bytes. Shrinking
+ * elements and the buffer wastes at most a third of its bytes; the
+ * capacity then takes in the whole usable size of the object the allocator
+ * returned (metall_usable_size()), so size-class rounding is not wasted. Shrinking
  * (metall_array_shrink_to_fit(), metall_array_destroy()) frees what is
  * dropped.
  *
@@ -83,6 +85,9 @@ typedef struct metall_container_alloc {
     void *(*resize)(void *ctx, void *ptr, size_t old_size, size_t new_size);
     /** Free an object (NULL ignored); @p size is the size asked for. */
     void (*release)(void *ctx, void *ptr, size_t size);
+    /** The usable size of an object (at least the size asked for), so that
+     *  an array uses the whole size class it got; may be NULL. */
+    size_t (*usable)(void *ctx, const void *ptr);
 } metall_container_alloc;
 
 /** @cond INTERNAL */
@@ -97,6 +102,11 @@ static inline void metall_container_release_(void *ctx, void *ptr, size_t size)
 {
     (void)size;
     metall_free((metall_manager *)ctx, ptr);
+}
+
+static inline size_t metall_container_usable_(void *ctx, const void *ptr)
+{
+    return metall_usable_size((metall_manager *)ctx, ptr);
 }
 
 static inline void *metall_container_ptr_(const metall_container_alloc *al, uint64_t off)
@@ -122,6 +132,7 @@ static inline metall_container_alloc metall_container_alloc_of(metall_manager *m
     al.base = m ? (uintptr_t)metall_ptr_at(m, 1) - 1 : 0;
     al.resize = metall_container_resize_;
     al.release = metall_container_release_;
+    al.usable = metall_container_usable_;
     return al;
 }
 
@@ -171,6 +182,11 @@ static inline bool metall_array_realloc_(const metall_container_alloc *al, metal
     if (!p)
         return false; /* errno set by the allocator */
     a->data = metall_container_off_(al, p);
+    if (al->usable) { /* the slack of the allocator's size class is ours too */
+        uint64_t u = al->usable(al->ctx, p) / a->elem_size;
+        if (u > n)
+            n = u;
+    }
     a->capacity = n;
     return true;
 }

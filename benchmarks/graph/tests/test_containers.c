@@ -89,7 +89,7 @@ static void count_release(void *ctx, void *p, size_t n)
 
 static metall_container_alloc counting_alloc(struct counting *c)
 {
-    metall_container_alloc al = {c, 0, count_resize, count_release};
+    metall_container_alloc al = {c, 0, count_resize, count_release, NULL};
     return al;
 }
 
@@ -115,7 +115,9 @@ static void array_basic(void **state)
     }
     assert_int_equal(metall_array_size(a), 100000);
     assert_true(metall_array_capacity(a) >= 100000);
-    assert_true(metall_array_capacity(a) <= 100000 * 3 / 2 + 4);
+    /* the capacity takes in the whole object (large ones are whole 2 MiB
+     * chunks), never more */
+    assert_true(metall_array_capacity(a) * 8 <= metall_usable_size(m, metall_array_data(m, a)));
     uint64_t *d = metall_array_data(m, a);
     for (uint64_t i = 0; i < 100000; i++)
         assert_int_equal(d[i], i);
@@ -132,6 +134,7 @@ static void array_basic(void **state)
     assert_int_equal(d[199999], 0);
     assert_true(metall_array_resize(m, a, 10));
     assert_true(metall_array_shrink_to_fit(m, a));
+    /* 80 bytes is a size class: nothing to round */
     assert_int_equal(metall_array_capacity(a), 10);
     assert_int_equal(*(uint64_t *)metall_array_at(m, a, 9), 9);
     metall_array_clear(a);
@@ -161,7 +164,9 @@ static void array_wide_elements(void **state)
     metall_array *a = metall_named_malloc(m, "recs", sizeof *a);
     assert_true(metall_array_init(m, a, sizeof(struct rec)));
     assert_true(metall_array_reserve(m, a, 1000));
-    assert_int_equal(metall_array_capacity(a), 1000);
+    assert_true(metall_array_capacity(a) >= 1000);
+    assert_true(metall_array_capacity(a) * sizeof(struct rec) <=
+                metall_usable_size(m, metall_array_data(m, a)));
     uint64_t off = a->data;
     for (uint64_t i = 0; i < 1000; i++) {
         struct rec r = {i, {0}};
