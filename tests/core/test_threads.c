@@ -7,7 +7,9 @@
  *     shared mailbox and are freed by another thread (cross-thread frees);
  *  3. each thread keeps a few objects, registered by name; the datastore is
  *     closed, reopened and everything is verified, and the allocated bytes
- *     equal exactly what is still live (no leak, no double count).
+ *     equal exactly what is still live (no leak, no double count);
+ *  4. meanwhile another thread flushes, reads stats and takes a snapshot,
+ *     which must open as a valid datastore.
  * Also registered with label tsan, for the ThreadSanitizer build.
  */
 #include "test_util.h"
@@ -178,6 +180,32 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Meanwhile: flush, stats and one snapshot, all taking consistent cuts
+ * while the workers allocate and free. */
+static _Atomic bool g_done;
+static char g_snap[PATH_MAX];
+
+static void *flusher(void *arg)
+{
+    int n = 0;
+    while (!atomic_load(&g_done)) {
+        metall_stats st;
+        T_CHECK(metall_get_stats(g_m, &st));
+        T_CHECK(metall_flush(g_m));
+        if (++n == 3)
+            T_CHECK(metall_snapshot(g_m, g_snap));
+        usleep(2000);
+    }
+    T_CHECK(n >= 3);
+    return NULL;
+}
+
+static int check_named(const char *name, void *ptr, size_t length, void *ctx)
+{
+    metall_manager *m = ctx;
+    return ptr && metall_usable_size(m, ptr) >= length ? 0 : 1;
+}
+
 static int sum_named(const char *name, void *ptr, size_t length, void *ctx)
 {
     struct {
@@ -231,11 +259,16 @@ static void test_stress(void **state)
     g_m = metall_create(p);
     assert_non_null(g_m);
     pthread_barrier_init(&g_barrier, NULL, NTHREADS);
-    pthread_t th[NTHREADS];
+    pthread_t th[NTHREADS], fl;
+    snprintf(g_snap, sizeof g_snap, "%s", tu_path(*state, "snap"));
+    atomic_store(&g_done, false);
+    assert_int_equal(pthread_create(&fl, NULL, flusher, NULL), 0);
     for (int t = 0; t < NTHREADS; t++)
         assert_int_equal(pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t), 0);
     for (int t = 0; t < NTHREADS; t++)
         pthread_join(th[t], NULL);
+    atomic_store(&g_done, true);
+    pthread_join(fl, NULL);
     pthread_barrier_destroy(&g_barrier);
     assert_int_equal(atomic_load(&g_failures), 0);
 
@@ -271,6 +304,17 @@ static void test_stress(void **state)
     assert_int_equal(live2, live);
     assert_true(metall_get_stats(m, &st));
     assert_int_equal(st.allocated_bytes, live);
+    assert_true(metall_close(m));
+
+    /* the snapshot taken mid-run is a valid datastore */
+    m = metall_open(g_snap);
+    if (!m)
+        print_error("open %s: %s\n", g_snap, metall_errmsg());
+    assert_non_null(m);
+    assert_int_equal(metall_named_foreach(m, check_named, m), 0);
+    void *q = metall_malloc(m, 100000);
+    assert_non_null(q);
+    metall_free(m, q);
     assert_true(metall_close(m));
 }
 
