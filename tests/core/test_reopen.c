@@ -223,6 +223,78 @@ static void test_moved_same_process(void **state)
     munmap(q, 2 * MiB);
 }
 
+/* The allocator's state survives close/open: objects allocated in earlier
+ * runs are never handed out again while live, over several cycles with
+ * frees in between (slot bitmaps, chunk runs, the free map). */
+#define NCYC 5
+#define PER 600
+
+struct rec {
+    uint64_t off, size, tag;
+};
+
+static size_t cyc_size(uint64_t i)
+{
+    static const size_t s[] = {8, 24, 100, 1000, 4000, 30000, 200000, 1 << 20, 3 << 20};
+    size_t k = i % 9;
+    return k >= 7 && i % 27 != k ? 64 : s[k]; /* few large ones */
+}
+
+static void test_alloc_state_persists(void **state)
+{
+    const char *p = tu_path(*state, "ds");
+    metall_manager *m = metall_create(p);
+    assert_non_null(m);
+    struct rec *t = metall_named_malloc(m, "table", NCYC * PER * sizeof *t);
+    assert_non_null(t);
+    memset(t, 0, NCYC * PER * sizeof *t);
+    assert_true(metall_close(m));
+    uint64_t tag = 1;
+    for (int c = 0; c < NCYC; c++) {
+        m = metall_open(p);
+        assert_non_null(m);
+        t = metall_find(m, "table");
+        assert_non_null(t);
+        /* everything live from earlier runs is intact */
+        for (int i = 0; i < c * PER; i++)
+            if (t[i].off)
+                assert_true(tu_check(metall_ptr_at(m, t[i].off), t[i].size, t[i].tag));
+        /* new objects do not overlap them */
+        for (int i = c * PER; i < (c + 1) * PER; i++) {
+            size_t sz = cyc_size((uint64_t)i);
+            void *q = metall_malloc(m, sz);
+            assert_non_null(q);
+            tu_fill(q, sz, tag);
+            t[i] = (struct rec){metall_offset_of(m, q), sz, tag++};
+        }
+        /* free every third live object, of any run */
+        for (int i = c; i < (c + 1) * PER; i += 3) {
+            if (t[i].off) {
+                metall_free(m, metall_ptr_at(m, t[i].off));
+                t[i].off = 0;
+            }
+        }
+        for (int i = 0; i < (c + 1) * PER; i++)
+            if (t[i].off)
+                assert_true(tu_check(metall_ptr_at(m, t[i].off), t[i].size, t[i].tag));
+        assert_true(metall_close(m));
+    }
+    /* the allocated bytes after reopen are those of the live objects */
+    m = metall_open(p);
+    assert_non_null(m);
+    t = metall_find(m, "table");
+    size_t live = metall_usable_size(m, t);
+    for (int i = 0; i < NCYC * PER; i++)
+        if (t[i].off) {
+            assert_true(tu_check(metall_ptr_at(m, t[i].off), t[i].size, t[i].tag));
+            live += metall_usable_size(m, metall_ptr_at(m, t[i].off));
+        }
+    metall_stats st;
+    assert_true(metall_get_stats(m, &st));
+    assert_int_equal(st.allocated_bytes, live);
+    assert_true(metall_close(m));
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "child") == 0)
@@ -231,6 +303,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_other_process, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_moved_heap, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_moved_same_process, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_state_persists, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests_name("core_reopen", tests, NULL, NULL);
 }
