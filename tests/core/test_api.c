@@ -173,6 +173,25 @@ static void test_open_close_flush(void **state)
     assert_true(metall_consistent(p));
     assert_true(metall_remove(p));
     assert_false(tu_exists(p));
+
+    /* trailing slashes name the same datastore */
+    char slash[PATH_MAX];
+    snprintf(slash, sizeof slash, "%s//", p);
+    m = metall_create(slash);
+    assert_non_null(m);
+    assert_true(metall_close(m));
+    m = metall_open(slash);
+    assert_non_null(m);
+    TU_FAILS(metall_open(p) == NULL, EBUSY, p);
+    assert_true(metall_close(m));
+    assert_true(metall_consistent(p));
+    /* a snapshot into a directory that does not exist yet creates it */
+    m = metall_open(p);
+    assert_non_null(m);
+    const char *deep = tu_path(*state, "x/y/snap");
+    assert_true(metall_snapshot(m, deep));
+    assert_true(metall_close(m));
+    assert_true(metall_consistent(deep));
 }
 
 /* ---- NULL and invalid arguments ------------------------------------------- */
@@ -553,6 +572,25 @@ static void test_named(void **state)
     assert_string_equal(buf, "the thi");
     TU_FAILS(metall_named_set_description(m, "nope", "x") == false, ENOENT, "nope");
     TU_FAILS(metall_named_get_description(m, "nope", buf, sizeof buf) == false, ENOENT, "nope");
+
+    char *bigdesc = malloc(METALL_DESCRIPTION_MAX + 2);
+    assert_non_null(bigdesc);
+    memset(bigdesc, 'q', METALL_DESCRIPTION_MAX + 1);
+    bigdesc[METALL_DESCRIPTION_MAX + 1] = '\0';
+    TU_FAILS(metall_named_set_description(m, "obj3", bigdesc) == false, EINVAL, NULL);
+    free(bigdesc);
+    assert_true(metall_named_get_description(m, "obj3", buf, sizeof buf));
+    assert_string_equal(buf, "the third object");
+
+    /* a zero-length named object is a real, distinct object */
+    void *z1 = metall_named_malloc(m, "zero1", 0), *z2 = metall_named_malloc(m, "zero2", 0);
+    assert_non_null(z1);
+    assert_non_null(z2);
+    assert_ptr_not_equal(z1, z2);
+    assert_ptr_equal(metall_named_find(m, "zero1", &len), z1);
+    assert_int_equal(len, 0);
+    assert_true(metall_named_free(m, "zero1"));
+    assert_true(metall_named_free(m, "zero2"));
 
     /* named_free */
     assert_true(metall_named_free(m, "obj5"));
