@@ -58,6 +58,7 @@ struct opts {
     const char *dir, *systems, *csv, *snapshot;
     uint64_t seed, batch;
     bool keep, bfs;
+    bool drop_edge; /* test of the verification: rank 0 loses one edge */
 };
 
 struct ctx {
@@ -250,6 +251,8 @@ static bool build(const struct graph_backend *b, struct graph_store *s, struct g
         size_t nin;
         if (!exchange(c, send, counts, &recv, &in, &nin))
             ok = false;
+        if (o->drop_edge && c->rank == 0 && round == 0 && nin >= 2)
+            nin -= 2;
         for (size_t i = 0; ok && i < nin; i += 2) {
             bool fresh;
             metall_array *a = metall_hashmap_insert_a(&al, &root->adj, in[i], &fresh);
@@ -564,6 +567,8 @@ static int parse(int argc, char **argv, struct opts *o)
             o->bfs = false;
         } else if (!strcmp(a, "--keep")) {
             o->keep = true;
+        } else if (!strcmp(a, "--drop-edge")) {
+            o->drop_edge = true;
         } else if (!v) {
             break;
         } else if (!strcmp(a, "--scale")) {
