@@ -11,7 +11,7 @@
 #
 #   cmake -DBUILD_DIR= -DWORK= -DSRC= -DCC= -DGENERATOR= [-DMAKE_PROGRAM=]
 #         [-DBUILD_TYPE=] [-DLIBDIR=lib] [-DEXTRA_FLAGS=...] [-DMPIEXEC=...
-#         -DMPIEXEC_FLAGS=...] -P test_install.cmake
+#         -DMPIEXEC_FLAGS=... -DLSAN_SUPP=<file>] -P test_install.cmake
 foreach(v BUILD_DIR WORK SRC CC GENERATOR)
   if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "")
     message(FATAL_ERROR "test_install.cmake: -D${v}= is required")
@@ -137,6 +137,10 @@ if(have_mpi AND MPIEXEC)
   separate_arguments(mpiflags UNIX_COMMAND "${MPIEXEC_FLAGS}")
   set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
   set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
+  if(LSAN_SUPP AND EXISTS "${LSAN_SUPP}")
+    # Open MPI's own allocations, not ours (the MPI tests' suppressions)
+    set(ENV{LSAN_OPTIONS} "suppressions=${LSAN_SUPP}:fast_unwind_on_malloc=0:print_suppressions=0")
+  endif()
   run(cmake-consumer-mpi ${MPIEXEC} ${mpiflags} -n 2
       "${WORK}/cmake-build/consumer_mpi" "${data}/mpi-cmake")
   run(pkg-config-mpi "${PKG_CONFIG}" --cflags --libs metallc-mpi)
