@@ -129,6 +129,12 @@ set(METALLC_PC_LIBS_PRIVATE "-lpthread")
 if(METALLC_HAVE_HWLOC)
   string(APPEND METALLC_PC_LIBS_PRIVATE " -lhwloc")
 endif()
+# Only a static library installed: -lmetallc is libmetallc.a, so its own
+# dependencies belong on every link line, not just `pkg-config --static`.
+set(METALLC_PC_LIBS "-lmetallc")
+if(NOT METALLC_BUILD_SHARED)
+  string(APPEND METALLC_PC_LIBS " ${METALLC_PC_LIBS_PRIVATE}")
+endif()
 
 set(_metallc_pc_files metallc)
 if(TARGET metallc_mpi)
@@ -192,7 +198,7 @@ else()
 endif()
 # Written at install time: CMAKE_INSTALL_PREFIX then is the prefix actually
 # installed to (`--prefix` included), and DESTDIR is honoured by file(INSTALL).
-set(_metallc_pc_vars PROJECT_VERSION PROJECT_DESCRIPTION METALLC_PC_LIBDIR
+set(_metallc_pc_vars PROJECT_VERSION PROJECT_DESCRIPTION METALLC_PC_LIBDIR METALLC_PC_LIBS
     METALLC_PC_INCLUDEDIR METALLC_PC_LIBS_PRIVATE METALLC_PC_MPI_LIBNAME
     METALLC_PC_MPI_REQUIRES METALLC_PC_MPI_CFLAGS METALLC_PC_MPI_LIBS)
 set(_metallc_pc_code "")
