@@ -206,11 +206,15 @@ foreach(_v ${_metallc_pc_vars})
   string(APPEND _metallc_pc_code "set(${_v} [==[${${_v}}]==])\n")
 endforeach()
 foreach(_pc ${_metallc_pc_files})
+  # one staging directory per prefix: installs into two prefixes at once
+  # (the tests do) must not write the same file
   install(CODE "${_metallc_pc_code}
 set(METALLC_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+string(MD5 _metallc_pc_stage \"\${CMAKE_INSTALL_PREFIX}\")
+set(_metallc_pc_stage \"${PROJECT_BINARY_DIR}/pkgconfig/\${_metallc_pc_stage}\")
 configure_file([==[${CMAKE_CURRENT_LIST_DIR}/${_pc}.pc.in]==]
-               [==[${PROJECT_BINARY_DIR}/pkgconfig/${_pc}.pc]==] @ONLY)
+               \"\${_metallc_pc_stage}/${_pc}.pc\" @ONLY)
 file(INSTALL DESTINATION \"${_metallc_pc_dest}\"
-     TYPE FILE FILES [==[${PROJECT_BINARY_DIR}/pkgconfig/${_pc}.pc]==])"
+     TYPE FILE FILES \"\${_metallc_pc_stage}/${_pc}.pc\")"
           COMPONENT metallc_dev)
 endforeach()
