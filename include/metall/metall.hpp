@@ -210,6 +210,20 @@ class offset_ptr {
     template <class U>
     friend class offset_ptr;
 
+    /* p += n. Fast path: when the target stays on the same side of `this`
+     * the encoded offset just moves by n elements (iterating a vector is
+     * then one add, not a decode and re-encode). */
+    void advance(std::ptrdiff_t n) noexcept {
+        std::int64_t o = r_.off;
+        std::int64_t d = static_cast<std::int64_t>(n) *
+                         static_cast<std::int64_t>(sizeof(T));
+        std::int64_t no = o + d;
+        if ((o > 0 && no > 0) || (o < 0 && no < 0))
+            r_.off = no;
+        else
+            set(get() + n);
+    }
+
 public:
     using element_type = T;
     using value_type = std::remove_cv_t<T>;
@@ -296,11 +310,11 @@ public:
     }
 
     offset_ptr &operator+=(difference_type n) noexcept {
-        set(get() + n);
+        advance(n);
         return *this;
     }
     offset_ptr &operator-=(difference_type n) noexcept {
-        set(get() - n);
+        advance(-n);
         return *this;
     }
     offset_ptr &operator++() noexcept { return *this += 1; }

@@ -204,6 +204,30 @@ static void test_offset_ptr_ops(void **state) {
     assert_int_equal(sum, 285);
     assert_int_equal(std::distance(p, p + 10), 10);
 
+    /* stepping across the pointer's own address (the encoding changes
+     * sign there, and the target == itself encodes as +1) */
+    struct walk {
+        char before[16];
+        offset_ptr<char> p;
+        char after[16];
+    } w;
+    char *wb = reinterpret_cast<char *>(&w);
+    w.p = wb;
+    for (std::size_t k = 0; k < sizeof w; ++k, ++w.p)
+        assert_ptr_equal(w.p.get(), wb + k);
+    for (std::size_t k = sizeof w; k > 0; --k) {
+        --w.p;
+        assert_ptr_equal(w.p.get(), wb + k - 1);
+    }
+    for (std::ptrdiff_t k = 0; k < (std::ptrdiff_t)sizeof w; ++k) {
+        w.p = wb + 3;
+        w.p += k - 3;
+        assert_ptr_equal(w.p.get(), wb + k);
+        offset_ptr<char> far(wb + sizeof w - 1);
+        far -= (std::ptrdiff_t)sizeof w - 1 - k;
+        assert_ptr_equal(far.get(), wb + k);
+    }
+
     /* swap and hash */
     offset_ptr<int> x(a), y(a + 1);
     swap(x, y);
@@ -214,6 +238,14 @@ static void test_offset_ptr_ops(void **state) {
 
 /* ---------------------------------------------------------------------- */
 /* manager */
+
+/* Several managers are open at once: reserve modest address space each
+ * (sanitizer builds have less of it). */
+static const metall_options small = [] {
+    metall_options o{};
+    o.capacity = (size_t)1 << 30;
+    return o;
+}();
 
 static int live_objects;
 struct counted {
@@ -248,7 +280,7 @@ static void test_manager_named(void **state) {
     const std::string path = dir / "ds";
     live_objects = 0;
     {
-        metallc::manager m(metallc::create_only, path);
+        metallc::manager m(metallc::create_only, path, &small);
         assert_non_null(m.get());
         assert_false(m.read_only());
 
@@ -365,7 +397,7 @@ static void test_manager_named(void **state) {
     /* adopt a C handle; a manager assigned over closes the old datastore */
     metallc::manager a(metall_open(path.c_str()));
     assert_non_null(a.find<counted>("c").first);
-    a = metallc::manager(metallc::create_only, dir / "other");
+    a = metallc::manager(metallc::create_only, dir / "other", &small);
     assert_true(metallc::manager::consistent(path));
 }
 
@@ -375,8 +407,8 @@ static void test_manager_named(void **state) {
 static void test_allocator_basics(void **state) {
     (void)state;
     tmp_dir dir;
-    metallc::manager m(metallc::create_only, dir / "ds");
-    metallc::manager m2(metallc::create_only, dir / "ds2");
+    metallc::manager m(metallc::create_only, dir / "ds", &small);
+    metallc::manager m2(metallc::create_only, dir / "ds2", &small);
     auto a = m.get_allocator<int>();
     auto b = m.get_allocator<double>();
     auto other = m2.get_allocator<int>();
@@ -446,7 +478,7 @@ static void test_boost_nested(void **state) {
                         bc::scoped_allocator_adaptor<allocator<std::pair<const str, strvec>>>>;
     tmp_dir dir;
     {
-        metallc::manager m(metallc::create_only, dir / "ds");
+        metallc::manager m(metallc::create_only, dir / "ds", &small);
         idx *x = m.construct<idx>("idx")(m.get_allocator<char>());
         for (int i = 0; i < 50; ++i) {
             std::string k = "key-" + std::to_string(i) + "-long-enough-to-leave-sso";
