@@ -41,12 +41,14 @@
  * with a bool, `construct<T>(name, std::nothrow)` returns nullptr, and
  * destructors never throw.
  *
- * Containers. Boost.Container's vector, string, map, flat_map, deque and
- * list store `allocator::pointer` (offset_ptr) everywhere and work inside a
- * datastore; nest them with boost::container::scoped_allocator_adaptor.
- * libstdc++'s std::vector and std::basic_string do too; its std::map,
- * std::list, std::unordered_map store raw node pointers, which do not
- * survive a reopen at another address: do not put them in a datastore.
+ * Containers. Boost.Container's vector, string, map, set, flat_map, deque
+ * and list, and boost::unordered_map (1.74), store `allocator::pointer`
+ * (offset_ptr) everywhere and work inside a datastore; nest them with
+ * boost::container::scoped_allocator_adaptor. libstdc++'s std::vector and
+ * std::deque do too. Its std::map, std::set, std::list and
+ * std::basic_string do not compile with a fancy pointer, and
+ * std::unordered_map compiles but keeps raw node pointers, which do not
+ * survive a reopen at another address: never put it in a datastore.
  *
  * Threads: the manager is as thread-safe as the C core; construct, find and
  * destroy of named objects are serialised per manager, so a concurrent
