@@ -207,6 +207,9 @@ static inline bool metall_hashmap_reserve_a(const metall_container_alloc *al, me
 /**
  * Find @p key, adding it with a zeroed value if it is absent (find or
  * insert; write through the returned pointer to upsert).
+ * @param al the allocator (metall_container_alloc_of() for a manager).
+ * @param h the map.
+ * @param key any u64.
  * @param inserted may be NULL; set to whether the key was added.
  * @return the value; NULL with errno (ENOMEM, ENOSPC, EROFS, EINVAL) and
  *         the map unchanged.
