@@ -15,11 +15,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <stdexcept>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <csetjmp>
@@ -501,6 +504,52 @@ static void test_boost_nested(void **state) {
     assert_int_equal(m.stats().named_objects, 0);
 }
 
+/* Many threads: allocators look their manager up concurrently (and while
+ * another manager opens and closes), find_or_construct constructs once. */
+static std::atomic<int> constructions{0};
+struct once_t {
+    long v;
+    once_t() : v(1234) {
+        ++constructions;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20)); /* widen the race */
+    }
+};
+static void test_threads(void **state) {
+    (void)state;
+    tmp_dir dir;
+    metallc::manager m(metallc::create_only, dir / "ds", &small);
+    constexpr int kThreads = 4;
+    std::vector<once_t *> got(kThreads);
+    std::vector<long> sums(kThreads);
+    std::atomic<bool> stop{false};
+    std::thread churn([&] { /* registry entries come and go meanwhile */
+        int i = 0;
+        while (!stop.load()) {
+            metallc::manager t(metallc::create_only, dir / ("t" + std::to_string(i++)).c_str(), &small);
+        }
+    });
+    std::vector<std::thread> ts;
+    for (int t = 0; t < kThreads; ++t)
+        ts.emplace_back([&, t] {
+            got[t] = m.find_or_construct<once_t>("once")();
+            bc::vector<long, allocator<long>> v(m.get_allocator<long>());
+            for (long i = 0; i < 20000; ++i)
+                v.push_back(i + t);
+            for (long x : v)
+                sums[t] += x;
+        });
+    for (auto &th : ts)
+        th.join();
+    stop = true;
+    churn.join();
+    assert_int_equal(constructions.load(), 1);
+    for (int t = 0; t < kThreads; ++t) {
+        assert_ptr_equal(got[t], got[0]);
+        assert_int_equal(sums[t], 199990000L + 20000L * t);
+    }
+    assert_int_equal(got[0]->v, 1234);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_offset_ptr_encoding),
@@ -508,6 +557,7 @@ int main(void) {
         cmocka_unit_test(test_manager_named),
         cmocka_unit_test(test_allocator_basics),
         cmocka_unit_test(test_boost_nested),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
