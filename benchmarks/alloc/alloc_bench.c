@@ -646,6 +646,15 @@ static void write_csv(const table *t)
         fprintf(stderr, "alloc_bench: writing %s: %s\n", o->csv, strerror(errno));
 }
 
+/* The machine is shared: the load average says how much to trust a run. */
+static void print_load(const char *when)
+{
+    double la[3];
+    if (getloadavg(la, 3) == 3)
+        printf("load average %s: %.2f %.2f %.2f (%ld CPUs online)\n", when, la[0], la[1], la[2],
+               sysconf(_SC_NPROCESSORS_ONLN));
+}
+
 int main(int argc, char **argv)
 {
     options o;
@@ -702,6 +711,7 @@ int main(int argc, char **argv)
     printf("alloc_bench: metall-c %s, n=%zu, repeat=%u, seed=%" PRIu64 ", threads=1..%u, dir=%s%s\n",
            ALLOC_BENCH_GIT_COMMIT, o.n, o.repeat, o.seed, o.threads, o.dir,
            o.pmem_force ? ", pmemobj with PMEM_IS_PMEM_FORCE=1" : "");
+    print_load("at start");
     fflush(stdout);
 
     unsigned total = 0, done = 0;
@@ -732,6 +742,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "\n");
             }
 
+    print_load("at end");
     print_ns_table(&t);
     print_thread_table(&t);
     print_disk_table(&t);
