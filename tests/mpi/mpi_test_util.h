@@ -114,6 +114,19 @@ static inline int mount_tmpfs(const char *dir, const char *size)
     return ok;
 }
 
+/* Like mount_tmpfs() on an existing directory. */
+static inline int mount_tmpfs_at(const char *dir, const char *size)
+{
+    int ok = 1;
+    if (g_rank == 0) {
+        char opt[64];
+        snprintf(opt, sizeof opt, "size=%s", size);
+        ok = mount("tmpfs", dir, "tmpfs", 0, opt) == 0;
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return ok;
+}
+
 static inline void unmount_tmpfs(const char *dir)
 {
     MPI_Barrier(MPI_COMM_WORLD);

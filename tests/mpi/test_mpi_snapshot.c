@@ -118,6 +118,23 @@ static void test_snapshot_enospc(void **state)
     CHECK_ALL(dir_entries(mnt) == 0);
     CHECK_ALL(metall_mpi_partitions(snap, MPI_COMM_WORLD) == -1);
 
+    /* per-rank destinations where only the last rank's is full: the other
+     * ranks succeed locally and must roll back */
+    char per_rank[PATH_MAX], last[PATH_MAX], mine[PATH_MAX];
+    path_of(per_rank, "d%%r/snap");
+    path_of(last, "d%d", g_size - 1);
+    path_of(mine, "d%d", g_rank);
+    if (g_rank == 0)
+        mkdir(last, 0755);
+    CHECK_ALL(mount_tmpfs_at(last, "4m"));
+    errno = 0;
+    CHECK_ALL(!metall_mpi_snapshot(h, per_rank));
+    CHECK_ALL(errno == ENOSPC);
+    CHECK_ALL(strstr(metall_errmsg(), "failed on 1 of") != NULL);
+    CHECK_ALL(strstr(metall_errmsg(), who) != NULL);
+    CHECK_ALL(dir_entries(mine) == 0); /* no snapshot, no temporary left */
+    unmount_tmpfs(last);
+
     /* the source goes on working and persists */
     CHECK_ALL(metall_named_malloc(metall_mpi_local(h), "after", 64) != NULL);
     CHECK_ALL(metall_mpi_close(h));
