@@ -4,7 +4,7 @@
  * bitmap from a hint word; thread caches take and return slots in batches,
  * so a bin lock is taken once per ~32 allocations or frees.
  *
- * Invariants (under bins[c].lock): a SMALL chunk of class c is on the list
+ * Invariants (under its arena's lock): a SMALL chunk of class c is on the list
  * iff info.val (its free slot count) > 0; bitmap padding bits past nslots
  * are set, so they are never handed out; hint <= first word with a zero.
  */
@@ -24,32 +24,29 @@ void bin_init(metall_manager *m)
     m->narenas = cpus < 1 ? 1 : (unsigned)(2 * cpus);
     if (m->narenas > MC_MAX_ARENAS)
         m->narenas = MC_MAX_ARENAS;
-    for (unsigned a = 0; a < MC_MAX_ARENAS; a++)
-        for (unsigned c = 0; c < MC_NCLASSES; c++) {
-            pthread_mutex_init(&m->bins[a][c].lock, NULL);
-            m->bins[a][c].nonfull = MC_NONE;
-        }
+    for (unsigned a = 0; a < MC_MAX_ARENAS; a++) {
+        pthread_mutex_init(&m->arenas[a].lock, NULL);
+        for (unsigned c = 0; c < MC_NCLASSES; c++)
+            m->arenas[a].bins[c].nonfull = MC_NONE;
+    }
 }
 
 void bin_destroy(metall_manager *m)
 {
     for (unsigned a = 0; a < MC_MAX_ARENAS; a++)
-        for (unsigned c = 0; c < MC_NCLASSES; c++)
-            pthread_mutex_destroy(&m->bins[a][c].lock);
+        pthread_mutex_destroy(&m->arenas[a].lock);
 }
 
 void bin_lock_all(metall_manager *m)
 {
     for (unsigned a = 0; a < m->narenas; a++)
-        for (unsigned c = 0; c < MC_NCLASSES; c++)
-            pthread_mutex_lock(&m->bins[a][c].lock);
+        pthread_mutex_lock(&m->arenas[a].lock);
 }
 
 void bin_unlock_all(metall_manager *m)
 {
     for (unsigned a = m->narenas; a-- > 0;)
-        for (unsigned c = MC_NCLASSES; c-- > 0;)
-            pthread_mutex_unlock(&m->bins[a][c].lock);
+        pthread_mutex_unlock(&m->arenas[a].lock);
 }
 
 static void list_push(metall_manager *m, struct bin *b, uint32_t ci)
@@ -103,16 +100,17 @@ static uint32_t new_chunk(metall_manager *m, unsigned a, unsigned c)
     info->val = k->nslots;
     info->hint = 0;
     info->arena = (uint8_t)a;
-    list_push(m, &m->bins[a][c], ci);
+    list_push(m, &m->arenas[a].bins[c], ci);
     return ci;
 }
 
 unsigned bin_alloc_batch(metall_manager *m, unsigned a, unsigned c, void **out, unsigned want)
 {
     const struct class_info *k = &mc_classes[c];
-    struct bin *b = &m->bins[a][c];
+    struct arena *ar = &m->arenas[a];
+    struct bin *b = &ar->bins[c];
     unsigned got = 0;
-    pthread_mutex_lock(&b->lock);
+    pthread_mutex_lock(&ar->lock);
     while (got < want) {
         uint32_t ci = b->nonfull;
         if (ci == MC_NONE && (ci = new_chunk(m, a, c)) == MC_NONE)
@@ -141,7 +139,7 @@ unsigned bin_alloc_batch(metall_manager *m, unsigned a, unsigned c, void **out, 
         if (info->val == 0)
             list_remove(m, b, ci);
     }
-    pthread_mutex_unlock(&b->lock);
+    pthread_mutex_unlock(&ar->lock);
     return got;
 }
 
@@ -149,7 +147,7 @@ void bin_free_batch(metall_manager *m, unsigned c, void *const *slots, unsigned 
 {
     const struct class_info *k = &mc_classes[c];
     char *base = m->head.base_;
-    struct bin *b = NULL;
+    struct arena *ar = NULL;
     for (unsigned i = 0; i < n; i++) {
         size_t off = (size_t)((char *)slots[i] - base);
         uint32_t ci = (uint32_t)(off >> MC_CHUNK_SHIFT);
@@ -157,13 +155,14 @@ void bin_free_batch(metall_manager *m, unsigned c, void *const *slots, unsigned 
         /* slots freed by one thread may come from several arenas: hold the
          * lock of the current slot's arena (usually one for the batch). A
          * chunk's arena is stable while one of its slots is allocated. */
-        struct bin *want = &m->bins[info->arena][c];
-        if (want != b) {
-            if (b)
-                pthread_mutex_unlock(&b->lock);
-            b = want;
-            pthread_mutex_lock(&b->lock);
+        struct arena *want = &m->arenas[info->arena];
+        if (want != ar) {
+            if (ar)
+                pthread_mutex_unlock(&ar->lock);
+            ar = want;
+            pthread_mutex_lock(&ar->lock);
         }
+        struct bin *b = &ar->bins[c];
         uint32_t idx = (uint32_t)(((off & MC_CHUNK_MASK) * k->div_magic) >> 32);
         uint32_t w = idx >> 6;
         uint64_t bit = (uint64_t)1 << (idx & 63);
@@ -179,8 +178,8 @@ void bin_free_batch(metall_manager *m, unsigned c, void *const *slots, unsigned 
             chunk_free(m, ci, 1);
         }
     }
-    if (b)
-        pthread_mutex_unlock(&b->lock);
+    if (ar)
+        pthread_mutex_unlock(&ar->lock);
 }
 
 bool bin_slot_allocated(metall_manager *m, uint32_t ci, size_t off_in_chunk)
@@ -200,7 +199,7 @@ void bin_rebuild(metall_manager *m)
     struct chunk_info *info = m->chunks.info;
     for (unsigned a = 0; a < MC_MAX_ARENAS; a++)
         for (unsigned c = 0; c < MC_NCLASSES; c++)
-            m->bins[a][c].nonfull = MC_NONE;
+            m->arenas[a].bins[c].nonfull = MC_NONE;
     /* push in reverse so the lowest chunks are used first */
     for (uint32_t i = m->chunks.nchunks; i-- > 0;) {
         if (info[i].kind != MC_CHUNK_SMALL)
@@ -213,6 +212,6 @@ void bin_rebuild(metall_manager *m)
         info[i].next = info[i].prev = MC_NONE;
         info[i].arena = (uint8_t)(i % m->narenas);
         if (info[i].val)
-            list_push(m, &m->bins[info[i].arena][info[i].cls], i);
+            list_push(m, &m->arenas[info[i].arena].bins[info[i].cls], i);
     }
 }

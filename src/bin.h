@@ -25,7 +25,7 @@ bool bin_slot_allocated(metall_manager *m, uint32_t chunk, size_t off_in_chunk);
 /* After loading the chunk directory: build the non-full lists and hints. */
 void bin_rebuild(metall_manager *m);
 
-/* Lock / unlock all bins in class order (flush, snapshot, stats). */
+/* Lock / unlock all arenas in index order (flush, snapshot, stats). */
 void bin_lock_all(metall_manager *m);
 void bin_unlock_all(metall_manager *m);
 

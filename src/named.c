@@ -161,7 +161,18 @@ static bool check_writable(metall_manager *m)
 static void *find_or_create(metall_manager *m, const char *name, size_t size, bool *created,
                             bool must_create)
 {
-    if (named_check_name(m, name) || !check_writable(m))
+    if (named_check_name(m, name))
+        return NULL;
+    if (m->read_only && !must_create) { /* a lookup is all a reader can do */
+        void *p = metall_named_find(m, name, NULL);
+        if (!p && errno == ENOENT)
+            mc_fail(EROFS, "%s: no object named '%s', and the datastore is open read-only",
+                    m->path, name);
+        if (p && created)
+            *created = false;
+        return p;
+    }
+    if (!check_writable(m))
         return NULL;
     struct named_dir *d = &m->named;
     size_t n = strlen(name);

@@ -151,6 +151,9 @@ struct tcache *tcache_get_slow(metall_manager *m)
     }
     tl_all[slot] = (struct tl_entry){m->id, tc};
     mc_tl_last = tl_all[slot];
+    /* the key is created when this copy of the library registers a
+     * manager; make sure of it even if m came from another copy */
+    pthread_once(&exit_once, make_key);
     pthread_setspecific(exit_key, (void *)1);
     return tc;
 }

@@ -22,8 +22,8 @@
  *             narenas arenas so that they neither contend for bin locks nor
  *             share chunks (no false sharing between threads' objects); a
  *             chunk belongs to one arena until it is freed.
- *  bin        per arena and size class: the SMALL chunks with free slots,
- *             and a lock.
+ *  bin        per arena and size class: the SMALL chunks with free slots
+ *             (guarded by the arena's lock).
  *  slot       an object position in a SMALL chunk; a bitmap bit per slot,
  *             1 = allocated (to the user or to a thread cache).
  *  tcache     per-thread, per-manager stacks of free slots by size class:
@@ -32,7 +32,7 @@
  *             on metall_flush()/close() of this thread, and at close.
  *
  * Lock order (outer first): registry -> manager tc_lock -> named ->
- * bins in (arena, class) order -> chunks.lock. No lock is held while calling
+ * arenas in index order -> chunks.lock. No lock is held while calling
  * user code except named's read lock during metall_named_foreach().
  */
 #ifndef METALLC_TYPES_H
@@ -64,7 +64,7 @@
 #define MC_CLS_NONE 0xFF     /* chunk_cls[] value of other chunks */
 
 #define MC_NONE UINT32_MAX  /* "no chunk" in chunk lists */
-#define MC_MAX_ARENAS 16
+#define MC_MAX_ARENAS 32
 
 /* Backed free chunks kept for reuse before holes are punched. */
 #define MC_BACKED_POOL 8
@@ -111,10 +111,17 @@ struct chunk_dir {
     uint32_t npool;
 };
 
-/* --- bins (bin.c) --------------------------------------------------------- */
+/* --- arenas and bins (bin.c) -------------------------------------------- */
 struct bin {
-    pthread_mutex_t lock;
     uint32_t nonfull;        /* head of the list of SMALL chunks with free slots */
+};
+
+/* One lock per arena, not per bin: a thread works in its own arena, and
+ * stop-the-world operations (flush, snapshot, stats) then hold at most
+ * MC_MAX_ARENAS locks (ThreadSanitizer tracks 64 held locks). */
+struct arena {
+    pthread_mutex_t lock;
+    struct bin bins[MC_NCLASSES];
 } __attribute__((aligned(64)));
 
 /* --- named objects (named.c) -------------------------------------------- */
@@ -147,7 +154,7 @@ struct metall_manager {
     struct chunk_dir chunks;
     unsigned narenas;                 /* arenas in use: 2 x CPUs, at most MC_MAX_ARENAS */
     _Atomic unsigned next_arena;      /* round-robin arena of new thread caches */
-    struct bin bins[MC_MAX_ARENAS][MC_NCLASSES];
+    struct arena arenas[MC_MAX_ARENAS];
     struct named_dir named;
 
     pthread_mutex_t tc_lock;          /* guards tcaches list */

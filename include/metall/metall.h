@@ -46,9 +46,11 @@
 extern "C" {
 #endif
 
-/** Library version, as numbers (compile time). See also metall_version(). */
+/** Library major version (compile time). See also metall_version(). */
 #define METALLC_VERSION_MAJOR 0
+/** Library minor version (compile time). */
 #define METALLC_VERSION_MINOR 1
+/** Library patch version (compile time). */
 #define METALLC_VERSION_PATCH 0
 
 /** Longest name (in bytes, without the terminating NUL) of a named object. */
@@ -104,6 +106,7 @@ metall_manager *metall_create(const char *path);
 
 /**
  * Create a datastore with options (capacity, overwrite, NUMA placement).
+ * @param path the directory to create.
  * @param opt may be NULL (defaults).
  * @return the manager, or NULL with errno as metall_create(); with
  *         @c overwrite, EINVAL if @p path is not a datastore and EBUSY if it
@@ -252,6 +255,8 @@ void *metall_find(metall_manager *m, const char *name);
 /**
  * Find the object registered under @p name and its length (the size given
  * to metall_named_malloc()).
+ * @param m the manager.
+ * @param name the object's name.
  * @param length may be NULL.
  * @return the pointer, or NULL with errno ENOENT (or EINVAL).
  */
@@ -259,7 +264,11 @@ void *metall_named_find(metall_manager *m, const char *name, size_t *length);
 
 /**
  * Find the object registered under @p name, or allocate and register it.
- * Atomic across threads: exactly one caller creates it.
+ * Atomic across threads: exactly one caller creates it. On a read-only
+ * manager it only finds (EROFS if the name does not exist).
+ * @param m the manager.
+ * @param name the object's name.
+ * @param size bytes to allocate when the object does not exist.
  * @param created may be NULL; set to whether this call created the object.
  * @return the pointer, or NULL with errno as metall_named_malloc().
  */
@@ -347,8 +356,10 @@ bool metall_get_stats(metall_manager *m, metall_stats *out);
 
 /**
  * Count the resident heap pages on each NUMA node.
+ * @param m the manager.
  * @param pages_per_node array of @p max_nodes counters (filled; may be NULL
  *        when @p max_nodes is 0 to ask for the node count).
+ * @param max_nodes the length of @p pages_per_node.
  * @return the number of NUMA nodes of the machine, or -1 with errno.
  */
 int metall_numa_pages(metall_manager *m, size_t *pages_per_node, int max_nodes);
