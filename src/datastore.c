@@ -198,6 +198,7 @@ static int reserve(metall_manager *m, size_t min_bytes, bool flexible)
             return 0;
         }
         if (!flexible || errno != ENOMEM || m->seg.capacity / 2 < min_bytes ||
+            m->seg.capacity / 2 < m->seg.block_size ||
             m->seg.capacity / 2 < MC_MIN_CAPACITY)
             return -1;
         m->seg.capacity /= 2;
@@ -332,9 +333,28 @@ static metall_manager *open_common(const char *path, bool read_only)
         goto fail;
     m->seg.capacity = (size_t)info.capacity;
     m->seg.block_size = (size_t)info.block_size;
-    if (reserve(m, 0, false) || chunk_dir_init(m))
+    void *cbuf;
+    const char *cpay;
+    size_t clen;
+    uint64_t need;
+    if (mgmt_read_chunks(m, &cbuf, &cpay, &clen, &need))
         goto fail;
-    if (mgmt_load_chunks(m))
+    if (need > info.capacity >> MC_CHUNK_SHIFT) {
+        free(cbuf);
+        mc_fail(EBADMSG, "%s/%s: %llu chunks do not fit the capacity", m->path,
+                MC_FILE_CHUNKS_NAME, (unsigned long long)need);
+        goto fail;
+    }
+    /* Settle for less address space than the recorded capacity when the
+     * process cannot reserve it all (ulimit -v, many managers, sanitizers):
+     * the heap must fit, it just cannot grow as far this time. */
+    int rc = reserve(m, (size_t)need << MC_CHUNK_SHIFT, true);
+    if (!rc)
+        rc = chunk_dir_init(m);
+    if (!rc)
+        rc = mgmt_load_chunks(m, cpay, clen);
+    free(cbuf);
+    if (rc)
         goto fail;
     /* chunk 0 alone (reserved, never allocated) does not make a block file:
      * a datastore closed before its first allocation has none */
@@ -353,7 +373,7 @@ static metall_manager *open_common(const char *path, bool read_only)
             mc_fail_sys(errno, "%s: cannot remove the closed mark %s", m->path, f);
             goto fail;
         }
-        int rc = os_fsync_dir(m->path);
+        rc = os_fsync_dir(m->path);
         if (rc) {
             mc_fail_sys(rc, "%s: cannot sync the directory", m->path);
             goto fail;

@@ -363,18 +363,25 @@ int mgmt_parse_chunks(metall_manager *m, const char *file, const void *payload, 
     return 0;
 }
 
-int mgmt_load_chunks(metall_manager *m)
+int mgmt_read_chunks(metall_manager *m, void **buf, const char **payload, size_t *len,
+                     uint64_t *nchunks)
 {
-    void *b;
-    const char *p;
-    size_t n;
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%s/%s", m->path, MC_FILE_CHUNKS_NAME);
-    if (read_checked(m->path, MC_FILE_CHUNKS, m->uuid, &b, &p, &n))
+    if (read_checked(m->path, MC_FILE_CHUNKS, m->uuid, buf, payload, len))
         return errno == ENOENT ? mc_fail(EBADMSG, "%s is missing", file) : -1;
-    int rc = mgmt_parse_chunks(m, file, p, n);
-    free(b);
-    if (rc)
+    struct mc_chunks_header h = {0, 0, 0};
+    if (*len >= sizeof h)
+        memcpy(&h, *payload, sizeof h);
+    *nchunks = h.nchunks; /* the parser validates it */
+    return 0;
+}
+
+int mgmt_load_chunks(metall_manager *m, const char *payload, size_t len)
+{
+    char file[PATH_MAX];
+    snprintf(file, sizeof file, "%s/%s", m->path, MC_FILE_CHUNKS_NAME);
+    if (mgmt_parse_chunks(m, file, payload, len))
         return -1; /* chunk_dir_destroy() frees the bitmaps loaded so far */
     chunk_dir_rebuild(m);
     bin_rebuild(m);

@@ -27,10 +27,15 @@ int mgmt_write_closed(const char *path, const uint8_t uuid[16]);
 int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len);
 int mgmt_build_names(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len);
 
-/* Load PATH/chunks into m->chunks (arrays already allocated for the
- * capacity); sets nchunks. Then PATH/names into m->named (validated against
- * the loaded chunk directory). */
-int mgmt_load_chunks(metall_manager *m);
+/* Read and check PATH/chunks (its header and checksum): the image in *buf
+ * (malloc'd), its payload, and the chunk count its header claims (not yet
+ * validated), so the caller can size the address space first. */
+int mgmt_read_chunks(metall_manager *m, void **buf, const char **payload, size_t *len,
+                     uint64_t *nchunks);
+/* Parse a chunks payload into m->chunks (arrays already allocated for the
+ * capacity) and rebuild the free map and bins. Then load PATH/names into
+ * m->named (validated against the loaded chunk directory). */
+int mgmt_load_chunks(metall_manager *m, const char *payload, size_t len);
 int mgmt_load_names(metall_manager *m);
 
 /* Parse a chunks/names payload (no file header): used by the loaders and
