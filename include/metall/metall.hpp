@@ -19,10 +19,10 @@
  *
  * Position independence. The heap is mapped at another address in the next
  * run, so everything stored inside it must be position-independent:
- *  - metallc::offset_ptr<T> is self-relative with the encoding of
+ *  - `metallc::offset_ptr<T>` is self-relative with the encoding of
  *    ::metall_rptr (0 = null, so zero-initialised memory holds null
  *    pointers; C code can read it with metall_rptr_get());
- *  - metallc::allocator<T> is stored inside containers, so it cannot hold
+ *  - `metallc::allocator<T>` is stored inside containers, so it cannot hold
  *    the process-local ::metall_manager pointer. It holds an offset_ptr to
  *    the heap's *base* (the first byte of the datastore's mapping). Because
  *    the allocator and the base move together when the heap is mapped
@@ -227,13 +227,19 @@ class offset_ptr {
     }
 
 public:
+    /** The pointee type (std::pointer_traits::element_type). */
     using element_type = T;
+    /** T without cv-qualifiers (std::iterator_traits::value_type). */
     using value_type = std::remove_cv_t<T>;
+    /** The type of the distance between two pointers, in elements. */
     using difference_type = std::ptrdiff_t;
+    /** The raw pointer type (std::iterator_traits::pointer). */
     using pointer = T *;
+    /** `T &` (for `offset_ptr<void>`: void). */
     using reference = std::add_lvalue_reference_t<T>;
+    /** A random-access iterator (std::iterator_traits::iterator_category). */
     using iterator_category = std::random_access_iterator_tag;
-    /** std::pointer_traits<offset_ptr<T>>::rebind<U> */
+    /** `std::pointer_traits<offset_ptr<T>>::rebind<U>`: `offset_ptr<U>`. */
     template <class U>
     using rebind = offset_ptr<U>;
 
@@ -245,13 +251,14 @@ public:
     offset_ptr(T *p) noexcept { set(p); }
     /** Points where @p o points (the distance is recomputed). */
     offset_ptr(const offset_ptr &o) noexcept { set(o.get()); }
-    /** From an offset_ptr<U> with U* convertible to T* (derived to base,
-     *  T to const T, T to void). */
+    /** From an `offset_ptr<U>` with `U*` convertible to `T*` (derived to
+     *  base, T to const T, T to void). */
     template <class U,
               std::enable_if_t<std::is_convertible_v<U *, T *>, int> = 0>
     offset_ptr(const offset_ptr<U> &o) noexcept { set(static_cast<T *>(o.get())); }
-    /** Explicit conversion where only static_cast<T*>(U*) is valid (void* to
-     *  T*, base to derived): static_cast<offset_ptr<T>>(p). */
+    /** Explicit conversion where only `static_cast<T*>(U*)` is valid
+     *  (`void*` to `T*`, base to derived):
+     *  `static_cast<offset_ptr<T>>(p)`. */
     template <class U,
               std::enable_if_t<!std::is_convertible_v<U *, T *> &&
                                    detail::is_static_castable_v<U *, T *>,
@@ -260,16 +267,19 @@ public:
         set(static_cast<T *>(o.get()));
     }
 
+    /** Point where @p o points (the distance is recomputed). */
     offset_ptr &operator=(const offset_ptr &o) noexcept {
         set(o.get());
         return *this;
     }
+    /** Point where @p o points, with `U*` convertible to `T*`. */
     template <class U,
               std::enable_if_t<std::is_convertible_v<U *, T *>, int> = 0>
     offset_ptr &operator=(const offset_ptr<U> &o) noexcept {
         set(static_cast<T *>(o.get()));
         return *this;
     }
+    /** Point at @p p (nullptr or 0: null). */
     offset_ptr &operator=(T *p) noexcept {
         set(p);
         return *this;
@@ -286,64 +296,83 @@ public:
     /** The stored self-relative offset (metall_rptr encoding). */
     std::int64_t offset() const noexcept { return r_.off; }
 
+    /** The target (undefined for null). */
     reference operator*() const noexcept { return *get(); }
+    /** Member access of the target (undefined for null). */
     T *operator->() const noexcept { return get(); }
+    /** The element @p i positions after the target. */
     reference operator[](difference_type i) const noexcept { return get()[i]; }
 
+    /** Whether the pointer is not null. */
     explicit operator bool() const noexcept { return r_.off != 0; }
+    /** Whether the pointer is null. */
     bool operator!() const noexcept { return r_.off == 0; }
 
     /** std::pointer_traits::pointer_to */
     static offset_ptr pointer_to(detail::element_ref_t<T> r) noexcept {
         return offset_ptr(std::addressof(r));
     }
-    /** Boost.Intrusive pointer_traits hooks (cast without dereferencing). */
+    /** Boost.Intrusive pointer_traits hook: `static_cast<T*>(p.get())`
+     *  (casts without dereferencing). */
     template <class U>
     static offset_ptr static_cast_from(const offset_ptr<U> &p) noexcept {
         return offset_ptr(static_cast<T *>(p.get()));
     }
+    /** Boost.Intrusive pointer_traits hook: `const_cast<T*>(p.get())`. */
     template <class U>
     static offset_ptr const_cast_from(const offset_ptr<U> &p) noexcept {
         return offset_ptr(const_cast<T *>(p.get()));
     }
+    /** Boost.Intrusive pointer_traits hook: `dynamic_cast<T*>(p.get())`. */
     template <class U>
     static offset_ptr dynamic_cast_from(const offset_ptr<U> &p) noexcept {
         return offset_ptr(dynamic_cast<T *>(p.get()));
     }
 
+    /** Advance by @p n elements. */
     offset_ptr &operator+=(difference_type n) noexcept {
         advance(n);
         return *this;
     }
+    /** Step back by @p n elements. */
     offset_ptr &operator-=(difference_type n) noexcept {
         advance(-n);
         return *this;
     }
+    /** Pre-increment: the next element. */
     offset_ptr &operator++() noexcept { return *this += 1; }
+    /** Pre-decrement: the previous element. */
     offset_ptr &operator--() noexcept { return *this -= 1; }
+    /** Post-increment: returns the old value. */
     offset_ptr operator++(int) noexcept {
         offset_ptr old(*this);
         ++*this;
         return old;
     }
+    /** Post-decrement: returns the old value. */
     offset_ptr operator--(int) noexcept {
         offset_ptr old(*this);
         --*this;
         return old;
     }
+    /** @p p advanced by @p n elements. */
     friend offset_ptr operator+(const offset_ptr &p, difference_type n) noexcept {
         return offset_ptr(p.get() + n);
     }
+    /** @p p advanced by @p n elements. */
     friend offset_ptr operator+(difference_type n, const offset_ptr &p) noexcept {
         return offset_ptr(p.get() + n);
     }
+    /** @p p moved back by @p n elements. */
     friend offset_ptr operator-(const offset_ptr &p, difference_type n) noexcept {
         return offset_ptr(p.get() - n);
     }
+    /** The distance from @p b to @p a, in elements. */
     friend difference_type operator-(const offset_ptr &a, const offset_ptr &b) noexcept {
         return a.get() - b.get();
     }
 
+    /** Exchange the targets of @p a and @p b. */
     friend void swap(offset_ptr &a, offset_ptr &b) noexcept {
         T *pa = a.get();
         a = b.get();
@@ -354,49 +383,76 @@ public:
 static_assert(sizeof(offset_ptr<int>) == sizeof(metall_rptr),
               "offset_ptr must have the layout of metall_rptr");
 
-/* Comparisons: offset_ptr with offset_ptr, raw pointer and nullptr. */
+/**
+ * @name Comparisons of offset_ptr
+ * Compare targets (the raw pointers get() returns), not stored offsets: two
+ * offset_ptrs at different addresses are equal when they point at the same
+ * byte. The other operand is an offset_ptr, a raw pointer or nullptr (an
+ * offset_ptr equals nullptr when it is null).
+ */
+///@{
+/** Whether @p a and @p b point at the same address. */
 template <class T, class U>
 bool operator==(const offset_ptr<T> &a, const offset_ptr<U> &b) noexcept { return a.get() == b.get(); }
+/** Whether @p a and @p b point at different addresses. */
 template <class T, class U>
 bool operator!=(const offset_ptr<T> &a, const offset_ptr<U> &b) noexcept { return a.get() != b.get(); }
+/** Whether the target of @p a is below that of @p b. */
 template <class T, class U>
 bool operator<(const offset_ptr<T> &a, const offset_ptr<U> &b) noexcept { return a.get() < b.get(); }
+/** Whether the target of @p a is not above that of @p b. */
 template <class T, class U>
 bool operator<=(const offset_ptr<T> &a, const offset_ptr<U> &b) noexcept { return a.get() <= b.get(); }
+/** Whether the target of @p a is above that of @p b. */
 template <class T, class U>
 bool operator>(const offset_ptr<T> &a, const offset_ptr<U> &b) noexcept { return a.get() > b.get(); }
+/** Whether the target of @p a is not below that of @p b. */
 template <class T, class U>
 bool operator>=(const offset_ptr<T> &a, const offset_ptr<U> &b) noexcept { return a.get() >= b.get(); }
+/** Whether @p a points at @p b. */
 template <class T, class U>
 bool operator==(const offset_ptr<T> &a, U *b) noexcept { return a.get() == b; }
+/** Whether @p b points at @p a. */
 template <class T, class U>
 bool operator==(U *a, const offset_ptr<T> &b) noexcept { return a == b.get(); }
+/** Whether @p a does not point at @p b. */
 template <class T, class U>
 bool operator!=(const offset_ptr<T> &a, U *b) noexcept { return a.get() != b; }
+/** Whether @p b does not point at @p a. */
 template <class T, class U>
 bool operator!=(U *a, const offset_ptr<T> &b) noexcept { return a != b.get(); }
+/** Whether @p a is null. */
 template <class T>
 bool operator==(const offset_ptr<T> &a, std::nullptr_t) noexcept { return !a; }
+/** Whether @p a is null. */
 template <class T>
 bool operator==(std::nullptr_t, const offset_ptr<T> &a) noexcept { return !a; }
+/** Whether @p a is not null. */
 template <class T>
 bool operator!=(const offset_ptr<T> &a, std::nullptr_t) noexcept { return static_cast<bool>(a); }
+/** Whether @p a is not null. */
 template <class T>
 bool operator!=(std::nullptr_t, const offset_ptr<T> &a) noexcept { return static_cast<bool>(a); }
+///@}
 
-/** Casts, like std::static_pointer_cast and friends. */
+/** `static_cast<T*>(p.get())` as an offset_ptr, like std::static_pointer_cast. */
 template <class T, class U>
 offset_ptr<T> static_pointer_cast(const offset_ptr<U> &p) noexcept {
     return offset_ptr<T>(static_cast<T *>(p.get()));
 }
+/** `const_cast<T*>(p.get())` as an offset_ptr, like std::const_pointer_cast. */
 template <class T, class U>
 offset_ptr<T> const_pointer_cast(const offset_ptr<U> &p) noexcept {
     return offset_ptr<T>(const_cast<T *>(p.get()));
 }
+/** `reinterpret_cast<T*>(p.get())` as an offset_ptr, like
+ *  std::reinterpret_pointer_cast. */
 template <class T, class U>
 offset_ptr<T> reinterpret_pointer_cast(const offset_ptr<U> &p) noexcept {
     return offset_ptr<T>(reinterpret_cast<T *>(p.get()));
 }
+/** `dynamic_cast<T*>(p.get())` as an offset_ptr (null if the cast fails),
+ *  like std::dynamic_pointer_cast. */
 template <class T, class U>
 offset_ptr<T> dynamic_pointer_cast(const offset_ptr<U> &p) noexcept {
     return offset_ptr<T>(dynamic_cast<T *>(p.get()));
@@ -414,8 +470,11 @@ struct create_only_t { explicit create_only_t() = default; };
 struct open_only_t { explicit open_only_t() = default; };
 /** Tag: open an existing datastore read-only. */
 struct open_read_only_t { explicit open_read_only_t() = default; };
+/** Pass to manager's constructor: create a new datastore. */
 inline constexpr create_only_t create_only{};
+/** Pass to manager's constructor: open an existing datastore read-write. */
 inline constexpr open_only_t open_only{};
+/** Pass to manager's constructor: open an existing datastore read-only. */
 inline constexpr open_read_only_t open_read_only{};
 
 class manager;
@@ -424,7 +483,7 @@ class manager;
 /* allocator                                                                 */
 
 /**
- * An STL allocator allocating from a datastore; pointer = offset_ptr<T>.
+ * An STL allocator allocating from a datastore; pointer = `offset_ptr<T>`.
  * Obtained from manager::get_allocator(); storable in the datastore (it
  * holds an offset_ptr to the heap base, see the file comment). Two
  * allocators are equal when they allocate from the same open datastore.
@@ -454,27 +513,46 @@ class allocator {
     }
 
 public:
+    /** The type of the allocated objects. */
     using value_type = T;
+    /** What allocate() returns: a self-relative pointer, storable in the
+     *  datastore. */
     using pointer = offset_ptr<T>;
+    /** `offset_ptr<const T>`. */
     using const_pointer = offset_ptr<const T>;
+    /** `offset_ptr<void>`. */
     using void_pointer = offset_ptr<void>;
+    /** `offset_ptr<const void>`. */
     using const_void_pointer = offset_ptr<const void>;
+    /** `T &`. */
     using reference = T &;
+    /** `const T &`. */
     using const_reference = const T &;
+    /** The type of element counts. */
     using size_type = std::size_t;
+    /** The type of pointer differences. */
     using difference_type = std::ptrdiff_t;
+    /** false: copy assignment keeps the target's allocator. */
     using propagate_on_container_copy_assignment = std::false_type;
+    /** false: move assignment keeps the target's allocator. */
     using propagate_on_container_move_assignment = std::false_type;
+    /** false: swap keeps each container's allocator. */
     using propagate_on_container_swap = std::false_type;
+    /** false: allocators of different datastores differ. */
     using is_always_equal = std::false_type;
+    /** The same allocator for another type (pre-C++11 rebind protocol). */
     template <class U>
     struct rebind {
+        /** `allocator<U>` over the same datastore. */
         using other = allocator<U>;
     };
 
+    /** A copy: allocates from the same datastore. */
     allocator(const allocator &o) noexcept : base_(o.base_) {}
+    /** From an allocator of another type: allocates from the same datastore. */
     template <class U>
     allocator(const allocator<U> &o) noexcept : base_(o.base_) {}
+    /** Allocate from the datastore of @p o from now on. */
     allocator &operator=(const allocator &o) noexcept {
         base_ = o.base_;
         return *this;
@@ -501,6 +579,8 @@ public:
             metall_free(m, p.get());
     }
 
+    /** The largest @p n whose byte size does not overflow size_type (the
+     *  datastore's capacity may well be smaller). */
     size_type max_size() const noexcept {
         return std::numeric_limits<size_type>::max() / sizeof(T);
     }
@@ -510,10 +590,13 @@ public:
         return detail::registry_find(base_.get());
     }
 
+    /** Whether both allocate from the same datastore (so one can free what
+     *  the other allocated). */
     template <class U>
     bool operator==(const allocator<U> &o) const noexcept {
         return base_.get() == o.base_.get();
     }
+    /** Whether they allocate from different datastores. */
     template <class U>
     bool operator!=(const allocator<U> &o) const noexcept {
         return base_.get() != o.base_.get();
@@ -639,19 +722,23 @@ private:
 
 public:
     /** Create a new datastore at @p path (fails if @p path exists).
+     *  @param path the datastore directory to create.
      *  @param opt capacity, overwrite, NUMA placement; nullptr = defaults. */
     manager(create_only_t, const char *path, const metall_options *opt = nullptr) {
         adopt(metall_create_ex(path, opt), "metall_create");
     }
+    /** Create a new datastore at @p path, with options @p opt (see above). */
     manager(create_only_t t, const std::string &path, const metall_options *opt = nullptr)
         : manager(t, path.c_str(), opt) {}
     /** Open an existing datastore for reading and writing. */
     manager(open_only_t, const char *path) { adopt(metall_open(path), "metall_open"); }
+    /** Open the existing datastore at @p path for reading and writing. */
     manager(open_only_t t, const std::string &path) : manager(t, path.c_str()) {}
     /** Open an existing datastore read-only (stores into it fault). */
     manager(open_read_only_t, const char *path) {
         adopt(metall_open_read_only(path), "metall_open_read_only");
     }
+    /** Open the existing datastore at @p path read-only. */
     manager(open_read_only_t t, const std::string &path) : manager(t, path.c_str()) {}
     /** Take ownership of a manager opened with the C API (closed by this
      *  object). Throws for nullptr. */
@@ -661,7 +748,10 @@ public:
         adopt(m, "metallc::manager");
     }
 
+    /** Take over the open datastore of the other manager (left closed). */
     manager(manager &&) noexcept = default;
+    /** Close this manager's datastore (errors ignored, as the destructor),
+     *  then take over that of @p o (left closed). */
     manager &operator=(manager &&o) noexcept {
         if (this != &o) {
             close_noexcept();
@@ -711,6 +801,7 @@ public:
     construct_proxy<T> construct(const char *name) {
         return construct_proxy<T>(this, name, false, false);
     }
+    /** construct() with a std::string name. */
     template <class T>
     construct_proxy<T> construct(const std::string &name) { return construct<T>(name.c_str()); }
     /** As construct(), but returns nullptr instead of throwing on failure. */
@@ -723,6 +814,7 @@ public:
     construct_proxy<T> find_or_construct(const char *name) {
         return construct_proxy<T>(this, name, true, false);
     }
+    /** find_or_construct() with a std::string name. */
     template <class T>
     construct_proxy<T> find_or_construct(const std::string &name) {
         return find_or_construct<T>(name.c_str());
@@ -748,6 +840,7 @@ public:
                                     "' is smaller than the requested type");
         return {static_cast<T *>(p), len / sizeof(T)};
     }
+    /** find() with a std::string name. */
     template <class T>
     std::pair<T *, std::size_t> find(const std::string &name) const { return find<T>(name.c_str()); }
 
@@ -773,6 +866,7 @@ public:
             detail::throw_last("metall_named_free");
         return true;
     }
+    /** destroy() with a std::string name. */
     template <class T>
     bool destroy(const std::string &name) { return destroy<T>(name.c_str()); }
 
@@ -812,6 +906,7 @@ public:
         if (!metall_snapshot(handle(), dst))
             detail::throw_last("metall_snapshot");
     }
+    /** snapshot() into the directory @p dst. Throws. */
     void snapshot(const std::string &dst) { snapshot(dst.c_str()); }
 
     /** Set the datastore's description. Throws. */
@@ -830,12 +925,14 @@ public:
     /** Whether the datastore at @p path was closed properly and is not open
      *  for writing (errno says why not). Never throws. */
     static bool consistent(const char *path) noexcept { return metall_consistent(path); }
+    /** consistent() of the datastore at @p path. Never throws. */
     static bool consistent(const std::string &path) noexcept { return consistent(path.c_str()); }
     /** Copy the closed datastore @p src to the new directory @p dst. Throws. */
     static void copy(const char *src, const char *dst) {
         if (!metall_copy(src, dst))
             detail::throw_last("metall_copy");
     }
+    /** copy() from @p src to @p dst. Throws. */
     static void copy(const std::string &src, const std::string &dst) {
         copy(src.c_str(), dst.c_str());
     }
@@ -849,17 +946,21 @@ public:
             return false;
         detail::throw_last("metall_remove");
     }
+    /** remove() the datastore at @p path. */
     static bool remove(const std::string &path) { return remove(path.c_str()); }
 };
 
 } // namespace metallc
 
+namespace std {
 /** Hash offset_ptrs by target, so they can be keys of unordered containers. */
 template <class T>
-struct std::hash<metallc::offset_ptr<T>> {
+struct hash<metallc::offset_ptr<T>> {
+    /** The hash of the raw pointer @p p points at. */
     std::size_t operator()(const metallc::offset_ptr<T> &p) const noexcept {
         return std::hash<T *>()(p.get());
     }
 };
+} // namespace std
 
 #endif /* METALL_METALL_HPP */
