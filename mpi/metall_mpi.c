@@ -39,12 +39,14 @@ struct metall_mpi {
     char tmpl[PATH_MAX]; /* the root as given, for messages */
     char root[PATH_MAX]; /* this rank's expanded root */
     char path[PATH_MAX]; /* root/subdir-RANK */
+    char placement[MM_CPUSET_MAX + 2 * PATH_MAX]; /* report line; "" if none */
 };
 
 /* ---- steps shared by the calls ------------------------------------------- */
 
-/* Expand the root template for this rank into root and root/subdir-RANK. */
-static void resolve(struct mc_ctx *c, const char *tmpl, char *root, char *path)
+/* Expand the root template for this rank into root and root/subdir-RANK;
+ * %n is `numa`, or this rank's node when numa < 0. */
+static void resolve_at(struct mc_ctx *c, const char *tmpl, int numa, char *root, char *path)
 {
     root[0] = path[0] = '\0';
     if (mc_ctx_failed(c))
@@ -53,7 +55,8 @@ static void resolve(struct mc_ctx *c, const char *tmpl, char *root, char *path)
         mc_ctx_fail(c, EINVAL, "NULL or empty root");
         return;
     }
-    int numa = strstr(tmpl, "%n") ? mm_numa_node_of_self() : 0;
+    if (numa < 0)
+        numa = strstr(tmpl, "%n") ? mm_numa_node_of_self() : 0;
     int rc = mm_expand(tmpl, c->rank, c->host, numa, root, PATH_MAX);
     if (rc == EINVAL) {
         mc_ctx_fail(c, EINVAL, "%s: bad template (only %%r, %%h, %%n and %%%% are expanded)",
@@ -67,6 +70,11 @@ static void resolve(struct mc_ctx *c, const char *tmpl, char *root, char *path)
         rc = mm_subdir(path, PATH_MAX, root, c->rank);
     if (rc)
         mc_ctx_fail(c, rc, "%s: the expanded path is too long", tmpl);
+}
+
+static void resolve(struct mc_ctx *c, const char *tmpl, char *root, char *path)
+{
+    resolve_at(c, tmpl, -1, root, path);
 }
 
 static int join(char *out, const char *dir, const char *name)
@@ -188,6 +196,60 @@ static void write_manifest(struct mc_ctx *c, const char *root, const char *path,
         mc_ctx_fail(c, rc, "cannot write %s/%s: %s", root, MM_MANIFEST_NAME, strerror(rc));
 }
 
+/* ---- placement report -------------------------------------------------- */
+
+static void policy_name(const metall_options *o, char *out, size_t size)
+{
+    switch (o->numa) {
+    case METALL_NUMA_NONE: snprintf(out, size, "none"); break;
+    case METALL_NUMA_LOCAL: snprintf(out, size, "local"); break;
+    case METALL_NUMA_INTERLEAVE: snprintf(out, size, "interleave"); break;
+    case METALL_NUMA_NODE: snprintf(out, size, "node:%d", o->numa_node); break;
+    default: snprintf(out, size, "%d?", (int)o->numa); break;
+    }
+}
+
+/* Record where this rank runs in ROOT/placement-RANK (create). */
+static void write_placement(struct mc_ctx *c, const char *root, const char *path,
+                            const struct mm_where *w, const metall_options *lo, char *line,
+                            size_t size)
+{
+    if (mc_ctx_failed(c))
+        return;
+    struct mm_placement p;
+    memset(&p, 0, sizeof p);
+    p.rank = c->rank;
+    snprintf(p.host, sizeof p.host, "%s", c->host);
+    snprintf(p.cpuset, sizeof p.cpuset, "%s", w->cpuset);
+    snprintf(p.nodes, sizeof p.nodes, "%s", w->nodes);
+    p.node = w->node;
+    policy_name(lo, p.policy, sizeof p.policy);
+    snprintf(p.path, sizeof p.path, "%s", path);
+    int rc = mm_write_placement(root, &p);
+    if (rc)
+        mc_ctx_fail(c, rc, "cannot write %s/%s%d: %s", root, MM_PLACEMENT_PREFIX, c->rank,
+                    strerror(rc));
+    else
+        mm_placement_format(&p, line, size);
+}
+
+/* This rank's recorded placement, as a line ("" when none is recorded). */
+static void read_placement(const char *root, int rank, char *line, size_t size)
+{
+    struct mm_placement p;
+    char why[MM_WHY_MAX];
+    line[0] = '\0';
+    if (mm_read_placement(root, rank, &p, why, sizeof why) == 0)
+        mm_placement_format(&p, line, size);
+}
+
+static void remove_placement(const char *root, int rank)
+{
+    char p[PATH_MAX];
+    if (mm_placement_path(p, sizeof p, root, rank) == 0)
+        mm_unlink(p);
+}
+
 /* The datastore at path is open for writing by someone (remove would fail
  * half-way): checked before anything is removed. */
 static void check_not_busy(struct mc_ctx *c, const char *path)
@@ -198,7 +260,8 @@ static void check_not_busy(struct mc_ctx *c, const char *path)
         mc_ctx_fail_core(c);
 }
 
-/* Leaders: remove the subdir-N left in root (other rank counts). */
+/* Leaders: remove the subdir-N and placement-N left in root (other rank
+ * counts). */
 static void remove_other_subdirs(struct mc_ctx *c, const char *root)
 {
     DIR *d = opendir(root);
@@ -210,9 +273,15 @@ static void remove_other_subdirs(struct mc_ctx *c, const char *root)
     struct dirent *de;
     while ((de = readdir(d))) {
         int n, used = 0;
+        char p[PATH_MAX];
+        if (sscanf(de->d_name, MM_PLACEMENT_PREFIX "%d%n", &n, &used) == 1 &&
+            de->d_name[used] == '\0') {
+            if (!join(p, root, de->d_name))
+                mm_unlink(p); /* informational: a leftover is harmless */
+            continue;
+        }
         if (sscanf(de->d_name, "subdir-%d%n", &n, &used) != 1 || de->d_name[used] != '\0')
             continue;
-        char p[PATH_MAX];
         if (join(p, root, de->d_name))
             continue;
         if (!metall_remove(p) && errno != ENOENT)
@@ -236,6 +305,8 @@ static bool remove_layout(struct mc_ctx *c, const char *root, const char *path, 
         return false;
     if (present && mm_is_dir(path) == 0 && !metall_remove(path) && errno != ENOENT)
         mc_ctx_fail_core(c);
+    if (present && !mc_ctx_failed(c))
+        remove_placement(root, c->rank);
     if (!mc_ctx_agree(c))
         return false;
     if (leader && present) {
@@ -293,6 +364,7 @@ static metall_mpi *open_common(const char *tmpl, MPI_Comm comm, bool read_only)
     snprintf(h->tmpl, sizeof h->tmpl, "%s", tmpl);
     memcpy(h->root, root, sizeof h->root);
     memcpy(h->path, path, sizeof h->path);
+    read_placement(root, h->rank, h->placement, sizeof h->placement);
     mc_ctx_finish(&c);
     return h;
 fail:
@@ -349,8 +421,11 @@ metall_mpi *metall_mpi_create(const char *tmpl, MPI_Comm comm, const metall_mpi_
     if (!h || !all)
         mc_ctx_fail(&c, ENOMEM, "out of memory");
     char root[PATH_MAX], path[PATH_MAX];
-    resolve(&c, tmpl, root, path);
-    bool root_existed, old, leader = false, made_root = false;
+    /* where this rank runs: %n and the placement report agree */
+    struct mm_where where;
+    mm_where_of_self(&where);
+    resolve_at(&c, tmpl, where.node, root, path);
+    bool root_existed, old, leader = false, made_root = false, placed = false;
     metall_manager *m = NULL;
     create_check(&c, root, path, opt && opt->overwrite, &root_existed, &old);
     if (!mc_ctx_agree(&c))
@@ -377,6 +452,10 @@ metall_mpi *metall_mpi_create(const char *tmpl, MPI_Comm comm, const metall_mpi_
         mc_ctx_fail_core(&c);
     if (!mc_ctx_agree(&c))
         goto undo;
+    write_placement(&c, root, path, &where, &lo, h->placement, sizeof h->placement);
+    placed = !mc_ctx_failed(&c);
+    if (!mc_ctx_agree(&c))
+        goto undo;
     write_manifest(&c, root, path, leader, all);
     if (!mc_ctx_agree(&c))
         goto undo;
@@ -399,6 +478,8 @@ undo:
         metall_close(m);
         metall_remove(path);
     }
+    if (placed)
+        remove_placement(root, c.rank);
     mc_ctx_agree(&c); /* all datastores are gone before the leaders tidy up */
     if (leader) {
         char p[PATH_MAX];
@@ -425,6 +506,11 @@ metall_manager *metall_mpi_local(metall_mpi *h)
 const char *metall_mpi_local_path(const metall_mpi *h)
 {
     return h ? h->path : NULL;
+}
+
+const char *metall_mpi_placement(const metall_mpi *h)
+{
+    return h && h->placement[0] ? h->placement : NULL;
 }
 
 bool metall_mpi_close(metall_mpi *h)

@@ -283,6 +283,104 @@ int mm_read_manifest(const char *root, struct mm_manifest *m, char *why, size_t 
     return rc;
 }
 
+int mm_placement_path(char *out, size_t size, const char *root, int rank)
+{
+    int n = snprintf(out, size, "%s/%s%d", root, MM_PLACEMENT_PREFIX, rank);
+    return (n < 0 || (size_t)n >= size) ? ENAMETOOLONG : 0;
+}
+
+int mm_write_placement(const char *root, const struct mm_placement *p)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s%d", MM_PLACEMENT_PREFIX, p->rank);
+    size_t cap = 256 + sizeof *p;
+    char *text = malloc(cap);
+    if (!text)
+        return ENOMEM;
+    /* one value per line, to the end of the line: paths may hold spaces */
+    int n = snprintf(text, cap,
+                     "%s %d\nrank %d\nhost %s\ncpuset %s\nnuma_nodes %s\nnuma_node %d\n"
+                     "policy %s\npath %s\n",
+                     MM_PLACEMENT_MAGIC, MM_FORMAT_VERSION, p->rank, p->host[0] ? p->host : "?",
+                     p->cpuset[0] ? p->cpuset : "?", p->nodes[0] ? p->nodes : "?", p->node,
+                     p->policy[0] ? p->policy : "?", p->path);
+    int rc = (n < 0 || (size_t)n >= cap) ? ENAMETOOLONG
+                                         : write_atomic(root, name, text, (size_t)n);
+    free(text);
+    return rc;
+}
+
+/* Copy the value (to the end of the line) into out, truncating. */
+static void take_value(const char *v, size_t len, char *out, size_t size)
+{
+    if (len >= size)
+        len = size - 1;
+    memcpy(out, v, len);
+    out[len] = '\0';
+}
+
+int mm_read_placement(const char *root, int rank, struct mm_placement *p, char *why,
+                      size_t whysize)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s%d", MM_PLACEMENT_PREFIX, rank);
+    memset(p, 0, sizeof *p);
+    p->rank = -1;
+    p->node = -1;
+    char *text;
+    int rc = read_text(root, name, &text);
+    if (rc) {
+        snprintf(why, whysize, "cannot read %s/%s: %s", root, name, strerror(rc));
+        return rc;
+    }
+    char magic[32];
+    int version = -1;
+    if (sscanf(text, "%31s %d", magic, &version) != 2 || strcmp(magic, MM_PLACEMENT_MAGIC) != 0) {
+        snprintf(why, whysize, "%s/%s is not a placement report", root, name);
+        free(text);
+        return EBADMSG;
+    }
+    snprintf(p->host, sizeof p->host, "?");
+    snprintf(p->cpuset, sizeof p->cpuset, "?");
+    snprintf(p->nodes, sizeof p->nodes, "?");
+    snprintf(p->policy, sizeof p->policy, "?");
+    snprintf(p->path, sizeof p->path, "?");
+    for (char *line = strchr(text, '\n'); line && line[1]; line = strchr(line, '\n')) {
+        line++;
+        size_t len = strcspn(line, "\n"), klen = strcspn(line, " \n");
+        const char *v = line + klen + (line[klen] == ' ');
+        size_t vlen = len - (size_t)(v - line);
+#define KEY(k) (klen == sizeof(k) - 1 && strncmp(line, k, klen) == 0)
+        if (KEY("rank"))
+            p->rank = atoi(v);
+        else if (KEY("numa_node"))
+            p->node = atoi(v);
+        else if (KEY("host"))
+            take_value(v, vlen, p->host, sizeof p->host);
+        else if (KEY("cpuset"))
+            take_value(v, vlen, p->cpuset, sizeof p->cpuset);
+        else if (KEY("numa_nodes"))
+            take_value(v, vlen, p->nodes, sizeof p->nodes);
+        else if (KEY("policy"))
+            take_value(v, vlen, p->policy, sizeof p->policy);
+        else if (KEY("path"))
+            take_value(v, vlen, p->path, sizeof p->path);
+#undef KEY
+    }
+    free(text);
+    if (p->rank != rank) {
+        snprintf(why, whysize, "%s/%s names rank %d", root, name, p->rank);
+        return EBADMSG;
+    }
+    return 0;
+}
+
+void mm_placement_format(const struct mm_placement *p, char *out, size_t size)
+{
+    snprintf(out, size, "rank %d on %s: cpuset %s, NUMA node(s) %s, policy %s, datastore %s",
+             p->rank, p->host, p->cpuset, p->nodes, p->policy, p->path);
+}
+
 int mm_mkdir_p(const char *path)
 {
     char buf[PATH_MAX];

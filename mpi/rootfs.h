@@ -6,6 +6,11 @@
  *   ROOT/metall_mpi_manifest   partitions, per rank: uuid, bytes, host;
  *                              checksummed; written LAST (the commit point)
  *   ROOT/subdir-RANK           one core datastore per rank
+ *   ROOT/placement-RANK        where rank RANK ran when it created its
+ *                              datastore (host, cpuset, NUMA nodes, policy,
+ *                              path); informational, written by create only
+ *                              (a snapshot or copy has none, nor has a root
+ *                              of an older version), never needed to open
  *
  * Invariant: a ROOT is a valid MPI datastore only when marker and manifest
  * are both present, parse, and agree on the partition count. Creates,
@@ -29,8 +34,13 @@
 #define MM_FORMAT_VERSION 1
 /* Infix of the temporary root a snapshot or copy is built under. */
 #define MM_TMP_INFIX ".metall-mpi-tmp-"
+#define MM_PLACEMENT_PREFIX "placement-"
+#define MM_PLACEMENT_MAGIC "metall-c-mpi-placement"
 #define MM_HOST_MAX 64
 #define MM_WHY_MAX 384
+#define MM_CPUSET_MAX 1024
+#define MM_NODES_MAX 256
+#define MM_POLICY_MAX 32
 
 /* One rank's line of the manifest. */
 struct mm_entry {
@@ -43,6 +53,33 @@ struct mm_manifest {
     int partitions;
     struct mm_entry *entries; /* partitions entries, malloc'd */
 };
+
+/* One rank's placement report (ROOT/placement-RANK), a text file of
+ * "key value" lines after a "metall-c-mpi-placement 1" line:
+ *   rank 0 / host node7 / cpuset 0-3 / numa_nodes 0 / numa_node 0 /
+ *   policy local / path /mnt/pmem0/ds/subdir-0
+ * Readers ignore keys they do not know (the format may grow) and report
+ * "?" for missing ones. */
+struct mm_placement {
+    int rank;
+    char host[MM_HOST_MAX];
+    char cpuset[MM_CPUSET_MAX]; /* PU os indexes the rank was bound to */
+    char nodes[MM_NODES_MAX];   /* NUMA nodes (logical) near that cpuset */
+    int node;                   /* the %n value: the lowest of them */
+    char policy[MM_POLICY_MAX]; /* none, local, interleave, node:N */
+    char path[4096];            /* the rank's datastore */
+};
+
+/* out = ROOT/placement-RANK. */
+int mm_placement_path(char *out, size_t size, const char *root, int rank);
+int mm_write_placement(const char *root, const struct mm_placement *p);
+/* ENOENT when absent; EBADMSG (why says what) when it is not a placement
+ * report. */
+int mm_read_placement(const char *root, int rank, struct mm_placement *p, char *why,
+                      size_t whysize);
+/* One line for people: "rank 0 on node7: cpuset 0-3, NUMA node(s) 0,
+ * policy local, datastore /mnt/pmem0/ds/subdir-0". */
+void mm_placement_format(const struct mm_placement *p, char *out, size_t size);
 
 /* out = ROOT/subdir-RANK. */
 int mm_subdir(char *out, size_t size, const char *root, int rank);

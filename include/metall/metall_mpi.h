@@ -8,14 +8,19 @@
  * (`metall_mpi`: magic, format version, partition count) and a manifest
  * (`metall_mpi_manifest`: partition count, per-rank uuid, bytes and host),
  * the manifest being written last: a ROOT without a valid manifest is not a
- * datastore (an interrupted create, snapshot or copy).
+ * datastore (an interrupted create, snapshot or copy). At create, every
+ * rank also records where it ran in `ROOT/placement-RANK` (host, cpuset,
+ * NUMA nodes, NUMA policy, datastore path; see metall_mpi_placement()).
  *
  * ROOT may be on a shared file system or node-local: then each node's ROOT
  * holds the subdirectories of its own ranks and its own copy of the marker
  * and the manifest. ROOT may contain templates expanded per rank:
  *  - `%r` the rank in the communicator,
  *  - `%h` the host name,
- *  - `%n` the NUMA node the rank runs on (0 without hwloc),
+ *  - `%n` the NUMA node the rank runs on: the hwloc logical index of the
+ *    lowest NUMA node whose cpuset intersects the rank's CPU binding (a
+ *    rank bound to one core or socket gets its node; an unbound rank or one
+ *    bound across several nodes gets the lowest of them; 0 without hwloc),
  *  - `%%` a literal `%`.
  *
  * Error rule (for every function in this header): every function is
@@ -64,7 +69,15 @@ typedef struct metall_mpi metall_mpi;
 /**
  * Create an MPI datastore at @p root with one partition per rank of
  * @p comm, and open it for writing. All-or-nothing: if any rank fails, the
- * ranks remove what they created.
+ * ranks remove what they created. Every rank creates its datastore with
+ * metall_create_ex() and `opt->local`, so a NUMA policy there applies to
+ * each rank's heap, decided by that rank's own CPU binding (e.g.
+ * METALL_NUMA_LOCAL under `mpirun --bind-to core`: each heap on the node
+ * of its rank's core). Each rank records its placement report in
+ * `ROOT/placement-RANK`.
+ * @param root the root directory (templates `%r`, `%h`, `%n`, `%%`); its
+ *        parent directories are created.
+ * @param comm the communicator: one partition per rank.
  * @param opt may be NULL (defaults).
  * @return the handle on every rank, or NULL on every rank with errno:
  *         EEXIST (root holds an MPI datastore or a subdir-RANK already, and
@@ -77,6 +90,8 @@ metall_mpi *metall_mpi_create(const char *root, MPI_Comm comm, const metall_mpi_
 /**
  * Open the MPI datastore at @p root for writing. The partition count must
  * equal the size of @p comm, and every rank must see its own subdirectory.
+ * @param root the root directory (templates as at create).
+ * @param comm the communicator, of as many ranks as partitions.
  * @return the handle, or NULL on every rank with errno: ENOENT (no root, or
  *         a rank's subdirectory is missing on its node), EINVAL (not an MPI
  *         datastore, or incomplete: no manifest), ERANGE (partition count
@@ -89,20 +104,46 @@ metall_mpi *metall_mpi_open(const char *root, MPI_Comm comm);
 /**
  * Open the MPI datastore at @p root read-only (every rank's heap is mapped
  * PROT_READ). Errors as metall_mpi_open().
+ * @param root the root directory (templates as at create).
+ * @param comm the communicator, of as many ranks as partitions.
+ * @return the handle, or NULL on every rank (errno as metall_mpi_open()).
  */
 metall_mpi *metall_mpi_open_read_only(const char *root, MPI_Comm comm);
 
-/** This rank's manager (use it with every function of metall.h except
- *  metall_close()); NULL if @p h is NULL. Not collective. */
+/**
+ * This rank's manager (use it with every function of metall.h except
+ * metall_close()). Not collective.
+ * @param h the handle.
+ * @return the manager; NULL if @p h is NULL.
+ */
 metall_manager *metall_mpi_local(metall_mpi *h);
 
-/** The path of this rank's datastore (templates expanded); NULL if @p h is
- *  NULL. Not collective. */
+/**
+ * The path of this rank's datastore (templates expanded). Not collective.
+ * @param h the handle.
+ * @return the path, valid until metall_mpi_close(); NULL if @p h is NULL.
+ */
 const char *metall_mpi_local_path(const metall_mpi *h);
+
+/**
+ * This rank's placement as recorded when the datastore was created, one
+ * line for people, e.g. "rank 3 on node7: cpuset 12-15, NUMA node(s) 1,
+ * policy local, datastore /mnt/pmem1/ds/subdir-3": the host, the rank's CPU
+ * binding then (hwloc's list of PU numbers; the whole machine for an
+ * unbound rank), the NUMA nodes near it (hwloc logical indexes; the lowest
+ * is what `%n` expanded to), the NUMA policy of metall_mpi_options::local,
+ * and the path of the rank's datastore. Not collective.
+ * @param h the handle.
+ * @return the line, valid until metall_mpi_close(); NULL if @p h is NULL or
+ *         no placement is recorded (a snapshot or a copy, which record
+ *         none, or a datastore created by an older version).
+ */
+const char *metall_mpi_placement(const metall_mpi *h);
 
 /**
  * Close every rank's manager (see metall_close()) and refresh the manifest
  * (sizes). @p h is freed on every rank even on failure.
+ * @param h the handle (collective over its communicator).
  * @return true on every rank, or false on every rank if any close failed.
  */
 bool metall_mpi_close(metall_mpi *h);
@@ -115,6 +156,8 @@ bool metall_mpi_close(metall_mpi *h);
  * @p dst_root only after every rank succeeded, and the manifest is
  * written last. A failed or interrupted snapshot leaves nothing that opens
  * or lists as valid; the source is untouched.
+ * @param h the open handle (collective over its communicator).
+ * @param dst_root the new root (templates as at create); must not exist.
  * @return true on every rank, or false on every rank with errno: EEXIST
  *         (dst exists), ENOSPC, EROFS (read-only handle), EACCES, ...
  */
@@ -125,6 +168,9 @@ bool metall_mpi_snapshot(metall_mpi *h, const char *dst_root);
  * restore a snapshot from the parallel file system to node-local storage),
  * all-or-nothing like metall_mpi_snapshot(); uuids are kept. The partition
  * count of @p src_root must equal the size of @p comm.
+ * @param src_root the closed MPI datastore (templates as at create).
+ * @param dst_root the new root (templates as at create); must not exist.
+ * @param comm the communicator, of as many ranks as partitions.
  * @return true on every rank, or false on every rank with errno as
  *         metall_mpi_open() and metall_copy().
  */
@@ -134,6 +180,8 @@ bool metall_mpi_copy(const char *src_root, const char *dst_root, MPI_Comm comm);
  * Delete the MPI datastore at @p root: the manifest first (so a partial
  * removal never looks valid), then every rank's datastore, then the marker
  * and the directory (when empty).
+ * @param root the root directory (templates as at create).
+ * @param comm the communicator.
  * @return true on every rank, or false on every rank with errno: ENOENT,
  *         EINVAL (not an MPI datastore: nothing is deleted), EBUSY (open).
  */
@@ -143,6 +191,8 @@ bool metall_mpi_remove(const char *root, MPI_Comm comm);
  * Tell whether the MPI datastore at @p root would open with @p comm: valid
  * marker and manifest, partition count equal to the communicator size, and
  * every rank's datastore closed properly and not open.
+ * @param root the root directory (templates as at create).
+ * @param comm the communicator.
  * @return true on every rank, or false on every rank (errno and
  *         metall_errmsg() say which rank and why).
  */
@@ -151,6 +201,8 @@ bool metall_mpi_consistent(const char *root, MPI_Comm comm);
 /**
  * The partition count of the MPI datastore at @p root (which may differ
  * from the size of @p comm).
+ * @param root the root directory (templates as at create).
+ * @param comm the communicator.
  * @return the count on every rank, or -1 on every rank if any rank does not
  *         see a valid MPI datastore at its (expanded) root.
  */
