@@ -1,7 +1,9 @@
 /*
  * metall-mpi-ls - summarise an MPI datastore root: marker, manifest check,
  * and per rank the uuid, size, consistency and whether the subdirectory
- * matches the manifest. Not an MPI program: run it on each node of a
+ * matches the manifest, then where each rank ran when it created its
+ * datastore (ROOT/placement-RANK: host, cpuset, NUMA nodes, policy, path).
+ * Not an MPI program: run it on each node of a
  * node-local root (it lists the ranks this node holds) or once on a shared
  * root.
  *
@@ -27,7 +29,8 @@ static void usage(FILE *f)
             "usage: metall-mpi-ls [--complete] ROOT\n"
             "Summarise the metall-c MPI datastore at ROOT (one datastore per rank in\n"
             "ROOT/subdir-RANK): marker, manifest check, and per rank the host it was\n"
-            "written on, uuid, bytes on disk and state.\n"
+            "written on, uuid, bytes on disk and state; then each rank's placement\n"
+            "recorded at create: host, cpuset, NUMA node(s), NUMA policy, datastore.\n"
             "  --complete  fail unless every rank's subdirectory is present here\n"
             "              (a shared root; node-local roots hold only their ranks)\n"
             "  --help      this text\n"
@@ -66,6 +69,38 @@ static bool list_rank(const char *root, const struct mm_entry *e, int r, bool co
     }
     printf("%5d  %-16s %-36s %14" PRIu64 "  consistent\n", r, e->host, uuid, bytes);
     return true;
+}
+
+/* The placement section: one line per rank whose report is here. The
+ * reports are informational (absent in snapshots, copies and roots of
+ * older versions): a missing or damaged one does not make ROOT invalid. */
+static void list_placement(const char *root, int parts)
+{
+    bool header = false;
+    int missing = 0;
+    for (int r = 0; r < parts; r++) {
+        struct mm_placement p;
+        char why[MM_WHY_MAX];
+        int rc = mm_read_placement(root, r, &p, why, sizeof why);
+        if (rc == ENOENT) {
+            missing++;
+            continue;
+        }
+        if (!header) {
+            printf("placement (recorded at create):\n%5s  %-16s %-16s %-10s %-12s %s\n",
+                   "rank", "host", "cpuset", "numa", "policy", "datastore");
+            header = true;
+        }
+        if (rc)
+            printf("%5d  unreadable: %s\n", r, why);
+        else
+            printf("%5d  %-16s %-16s %-10s %-12s %s\n", r, p.host, p.cpuset, p.nodes, p.policy,
+                   p.path);
+    }
+    if (!header)
+        printf("placement: not recorded here (a snapshot or copy, or another host's ranks)\n");
+    else if (missing)
+        printf("placement: %d rank%s not recorded here\n", missing, missing == 1 ? "" : "s");
 }
 
 int main(int argc, char **argv)
@@ -121,6 +156,7 @@ int main(int argc, char **argv)
     int present = 0;
     for (int r = 0; r < parts; r++)
         ok &= list_rank(root, &man.entries[r], r, complete, &present);
+    list_placement(root, parts);
     mm_manifest_free(&man);
     if (present == 0) {
         printf("no rank's subdirectory is on this host\n");

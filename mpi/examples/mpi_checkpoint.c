@@ -2,12 +2,15 @@
  * mpi_checkpoint - per-rank datastores on node-local storage, collective
  * snapshot to a parallel file system, restore after a failure.
  *
- *   mpirun -n P mpi_checkpoint create   ROOT [N]   each rank builds N values
+ *   mpirun -n P mpi_checkpoint create   ROOT [N [NUMA]]  each rank builds N values
+ *                                                   (NUMA: none, local, interleave,
+ *                                                   node:K) and prints its placement
  *   mpirun -n P mpi_checkpoint update   ROOT       one step of work on them
  *   mpirun -n P mpi_checkpoint snapshot ROOT DST   collective checkpoint
  *   mpirun -n P mpi_checkpoint crash    ROOT       work, then die without closing
  *   mpirun -n P mpi_checkpoint restore  DST ROOT   copy the checkpoint back
  *   mpirun -n P mpi_checkpoint verify   ROOT       reopen and check every value
+ *   mpirun -n P mpi_checkpoint placement ROOT      where each rank ran at create
  *
  * ROOT and DST may use %r (rank), %h (host) and %n (NUMA node), e.g.
  * /local/nvme/%h/app. Every step gives the same answer on every rank; on
@@ -51,11 +54,49 @@ static int all(int ok)
     return r;
 }
 
-static int do_create(const char *root, uint64_t n)
+/* Rank 0 prints every rank's placement line, in rank order. */
+static void print_placement(metall_mpi *h)
 {
-    metall_mpi *h = metall_mpi_create(root, MPI_COMM_WORLD, NULL);
+    char line[1024];
+    const char *p = metall_mpi_placement(h);
+    snprintf(line, sizeof line, "%s", p ? p : "no placement recorded");
+    char *all = rank == 0 ? malloc((size_t)size * sizeof line) : NULL;
+    MPI_Gather(line, (int)sizeof line, MPI_CHAR, all, (int)sizeof line, MPI_CHAR, 0,
+               MPI_COMM_WORLD);
+    for (int r = 0; all && r < size; r++)
+        printf("placement: %s\n", all + (size_t)r * sizeof line);
+    free(all);
+}
+
+static int parse_numa(const char *s, metall_options *o)
+{
+    if (!s || strcmp(s, "none") == 0)
+        o->numa = METALL_NUMA_NONE;
+    else if (strcmp(s, "local") == 0)
+        o->numa = METALL_NUMA_LOCAL;
+    else if (strcmp(s, "interleave") == 0)
+        o->numa = METALL_NUMA_INTERLEAVE;
+    else if (strncmp(s, "node:", 5) == 0) {
+        o->numa = METALL_NUMA_NODE;
+        o->numa_node = atoi(s + 5);
+    } else
+        return -1;
+    return 0;
+}
+
+static int do_create(const char *root, uint64_t n, const char *numa)
+{
+    metall_mpi_options opt = {0};
+    if (parse_numa(numa, &opt.local) != 0) {
+        if (rank == 0)
+            fprintf(stderr, "mpi_checkpoint: NUMA policy %s: none, local, interleave or node:K\n",
+                    numa);
+        return 2;
+    }
+    metall_mpi *h = metall_mpi_create(root, MPI_COMM_WORLD, &opt);
     if (!h)
         return fail("create");
+    print_placement(h);
     struct state *s = metall_named_malloc(metall_mpi_local(h), "state",
                                           sizeof *s + n * sizeof s->values[0]);
     if (s) {
@@ -130,6 +171,15 @@ static int do_restore(const char *src, const char *root)
     return 0;
 }
 
+static int do_placement(const char *root)
+{
+    metall_mpi *h = metall_mpi_open_read_only(root, MPI_COMM_WORLD);
+    if (!h)
+        return fail("placement");
+    print_placement(h);
+    return metall_mpi_close(h) ? 0 : fail("placement (close)");
+}
+
 static int do_verify(const char *root)
 {
     metall_mpi *h = metall_mpi_open_read_only(root, MPI_COMM_WORLD);
@@ -156,7 +206,8 @@ int main(int argc, char **argv)
     const char *cmd = argc > 2 ? argv[1] : "";
     int rc = 2;
     if (strcmp(cmd, "create") == 0)
-        rc = do_create(argv[2], argc > 3 ? strtoull(argv[3], NULL, 0) : 1000000);
+        rc = do_create(argv[2], argc > 3 ? strtoull(argv[3], NULL, 0) : 1000000,
+                       argc > 4 ? argv[4] : NULL);
     else if (strcmp(cmd, "update") == 0)
         rc = do_update(argv[2], 0);
     else if (strcmp(cmd, "crash") == 0)
@@ -167,9 +218,12 @@ int main(int argc, char **argv)
         rc = do_restore(argv[2], argv[3]);
     else if (strcmp(cmd, "verify") == 0)
         rc = do_verify(argv[2]);
+    else if (strcmp(cmd, "placement") == 0)
+        rc = do_placement(argv[2]);
     else if (rank == 0)
-        fprintf(stderr, "usage: mpi_checkpoint create ROOT [N] | update ROOT | snapshot ROOT DST"
-                        " | crash ROOT | restore DST ROOT | verify ROOT\n");
+        fprintf(stderr, "usage: mpi_checkpoint create ROOT [N [NUMA]] | update ROOT"
+                        " | snapshot ROOT DST | crash ROOT | restore DST ROOT | verify ROOT"
+                        " | placement ROOT\n");
     MPI_Finalize();
     return rc;
 }
