@@ -126,16 +126,28 @@ static void compose(struct mc_ctx *c, const struct mc_record *rec, int nfail)
     char *b = c->final_msg;
     append(b, sizeof c->final_msg, &len, "%s: failed on %d of %d rank%s", c->what, nfail,
            c->size, c->size == 1 ? "" : "s");
+    /* every rank shown gets an equal share of the message, so that the
+     * last ones are named too when the causes are long (paths) */
+    int to_show = nfail > 9 ? 8 : nfail; /* keep the message readable at scale */
+    size_t room = len + 24 < sizeof c->final_msg ? sizeof c->final_msg - len - 24 : 0; /* "; and N more" */
+    size_t share = to_show ? room / (size_t)to_show : room;
     int shown = 0;
     for (int r = 0; r < c->size; r++) {
         if (!rec[r].err)
             continue;
-        if (shown == 8 && nfail > 9) { /* keep the message readable at scale */
+        if (shown == to_show) {
             append(b, sizeof c->final_msg, &len, "; and %d more", nfail - shown);
             break;
         }
-        append(b, sizeof c->final_msg, &len, "%s rank %d (%.*s): %.*s", shown ? ";" : ":", r,
-               MM_HOST_MAX, rec[r].host, MM_WHY_MAX, rec[r].msg);
+        size_t start = len;
+        append(b, sizeof c->final_msg, &len, "%s rank %d (%.*s): ", shown ? ";" : ":", r,
+               MM_HOST_MAX, rec[r].host);
+        size_t used = len - start, msglen = strnlen(rec[r].msg, MM_WHY_MAX);
+        int keep = used + 3 < share ? (int)(share - used - 3) : 0;
+        if (msglen <= (size_t)keep + 3)
+            append(b, sizeof c->final_msg, &len, "%.*s", (int)msglen, rec[r].msg);
+        else
+            append(b, sizeof c->final_msg, &len, "%.*s...", keep, rec[r].msg);
         shown++;
     }
 }
