@@ -9,7 +9,8 @@
  * and the child's environment can differ per system (LD_PRELOAD of
  * jemalloc, PMEM_IS_PMEM_FORCE for libpmemobj; see sys_libc.inc and
  * sys_pmemobj.c). Runs are interleaved (repetition, then workload, then
- * system) so that a noisy period of the shared machine hits all systems.
+ * system) so that a noisy period of the shared machine hits all systems, and
+ * sync() runs before each one so that none pays for its predecessor's I/O.
  */
 #define _GNU_SOURCE
 #include "bench.h"
@@ -726,6 +727,11 @@ int main(int argc, char **argv)
                     continue;
                 bench_result res;
                 done++;
+                /* Untimed: write back and commit what earlier runs left
+                 * (dirty pages, deleted files whose blocks ext4 discards),
+                 * so that a run does not pay for its predecessor's I/O. */
+                sync();
+                done += 0;
                 if (run_child(&o, o.sys[s], t.cases[ci].w, t.cases[ci].threads, &res) != 0) {
                     fprintf(stderr, "alloc_bench: [%u/%u] %s %s T=%u FAILED\n", done, total,
                             o.sys[s]->name, phase_name(t.cases[ci].w, 0), t.cases[ci].threads);
