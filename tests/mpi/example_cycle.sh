@@ -16,10 +16,17 @@ trap 'rm -rf "$dir"' EXIT
 mpirun() { $run -n "$ranks" "$@"; }
 fail() { echo "FAILED: $*"; exit 1; }
 
-mpirun "$example" create "$dir/nvme/%h/app" 10000
+mpirun "$example" create "$dir/nvme/%h/app" 10000 local >"$dir/out"
+[ "$(grep -c "^placement: rank .* policy local, datastore $dir/nvme/" "$dir/out")" = "$ranks" ] \
+    || fail "placement at create: $(cat "$dir/out")"
+[ "$(mpirun "$example" placement "$dir/nvme/%h/app" | grep -c "^placement: rank ")" = "$ranks" ] \
+    || fail "placement command"
+"$ls" "$dir/nvme/$(hostname)/app" | grep -q "^placement (recorded at create)" \
+    || fail "metall-mpi-ls placement section"
 mpirun "$example" update "$dir/nvme/%h/app"
 mpirun "$example" snapshot "$dir/nvme/%h/app" "$dir/pfs/ckpt-1"
-"$ls" --complete "$dir/pfs/ckpt-1" || fail "metall-mpi-ls of a good snapshot"
+"$ls" --complete "$dir/pfs/ckpt-1" >"$dir/out" || fail "metall-mpi-ls of a good snapshot"
+grep -q "^placement: not recorded" "$dir/out" || fail "a snapshot has no placement"
 mpirun "$example" crash "$dir/nvme/%h/app" || true
 if mpirun "$example" verify "$dir/nvme/%h/app" 2>"$dir/err"; then
     fail "a crashed datastore opened"
