@@ -13,6 +13,7 @@
 #include "chunk.h"
 #include "error.h"
 #include "layout.h"
+#include "segment.h"
 #include "sizeclass.h"
 
 #include <stdlib.h>
@@ -117,6 +118,13 @@ unsigned bin_alloc_batch(metall_manager *m, unsigned a, unsigned c, void **out, 
             break;
         struct chunk_info *info = &m->chunks.info[ci];
         char *cbase = m->head.base_ + ((size_t)ci << MC_CHUNK_SHIFT);
+        if (MC_UNLIKELY(info->holes)) {
+            /* trimmed at the last close: give the free pages their disk
+             * blocks back first, so a full disk is ENOSPC here, not SIGBUS */
+            if (segment_back(&m->seg, (size_t)ci << MC_CHUNK_SHIFT, MC_CHUNK_SIZE))
+                break;
+            info->holes = 0;
+        }
         uint64_t *bm = info->bitmap;
         uint32_t w = info->hint;
         while (got < want && info->val) {
@@ -214,4 +222,54 @@ void bin_rebuild(metall_manager *m)
         if (info[i].val)
             list_push(m, &m->arenas[info[i].arena].bins[info[i].cls], i);
     }
+}
+
+/* Punch [start, end) rounded inward to pages; returns 1 if anything was. */
+static int punch_inward(metall_manager *m, size_t chunk_off, size_t start, size_t end)
+{
+    size_t ps = 4096;
+    start = (start + ps - 1) & ~(ps - 1);
+    end &= ~(ps - 1);
+    if (end <= start)
+        return 0;
+    return segment_punch(&m->seg, chunk_off + start, end - start) == 0;
+}
+
+size_t bin_trim_all(metall_manager *m)
+{
+    size_t chunks = 0;
+    struct chunk_info *info = m->chunks.info;
+    for (uint32_t ci = 0; ci < m->chunks.nchunks; ci++) {
+        if (info[ci].kind != MC_CHUNK_SMALL || info[ci].holes)
+            continue;
+        const struct class_info *k = &mc_classes[info[ci].cls];
+        size_t off = (size_t)ci << MC_CHUNK_SHIFT;
+        const uint64_t *bm = info[ci].bitmap;
+        int punched = 0;
+        /* fewer free bytes than a page cannot free one */
+        uint32_t i = (size_t)info[ci].val * k->size < 4096 ? k->nslots : 0;
+        while (i < k->nslots) {
+            /* skip allocated slots a word at a time */
+            if ((i & 63) == 0 && bm[i >> 6] == ~(uint64_t)0) {
+                i += 64;
+                continue;
+            }
+            if ((bm[i >> 6] >> (i & 63)) & 1) {
+                i++;
+                continue;
+            }
+            uint32_t j = i;
+            while (j < k->nslots && !((bm[j >> 6] >> (j & 63)) & 1))
+                j++;
+            punched |= punch_inward(m, off, (size_t)i * k->size, (size_t)j * k->size);
+            i = j;
+        }
+        /* the tail past the last slot is never used */
+        punched |= punch_inward(m, off, (size_t)k->nslots * k->size, MC_CHUNK_SIZE);
+        if (punched) {
+            info[ci].holes = 1;
+            chunks++;
+        }
+    }
+    return chunks;
 }

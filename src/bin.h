@@ -25,6 +25,11 @@ bool bin_slot_allocated(metall_manager *m, uint32_t chunk, size_t off_in_chunk);
 /* After loading the chunk directory: build the non-full lists and hints. */
 void bin_rebuild(metall_manager *m);
 
+/* At close (no other thread): punch the pages of free slots of every SMALL
+ * chunk, so the files hold about the live data. Marks such chunks `holes`.
+ * Returns the number of chunks trimmed. */
+size_t bin_trim_all(metall_manager *m);
+
 /* Lock / unlock all arenas in index order (flush, snapshot, stats). */
 void bin_lock_all(metall_manager *m);
 void bin_unlock_all(metall_manager *m);

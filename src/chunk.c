@@ -247,15 +247,20 @@ static void release_run(metall_manager *m, uint32_t idx, uint32_t n)
     }
     if ((idx >> 6) < cd->free_hint)
         cd->free_hint = idx >> 6;
-    if (n == 1 && cd->info[idx].backed && cd->npool < MC_BACKED_POOL) {
+    /* a chunk trimmed at close is only partly backed: never pool it */
+    bool partly = cd->info[idx].holes;
+    for (uint32_t k = 0; k < n; k++)
+        cd->info[idx + k].holes = 0;
+    if (n == 1 && cd->info[idx].backed && !partly && cd->npool < MC_BACKED_POOL) {
         cd->pool[cd->npool++] = idx;
         cd->info[idx].in_pool = 1;
         return;
     }
     if (segment_punch(&m->seg, (size_t)idx << MC_CHUNK_SHIFT, (size_t)n << MC_CHUNK_SHIFT) ==
-        0) {
+            0 ||
+        partly) {
         for (uint32_t k = 0; k < n; k++)
-            cd->info[idx + k].backed = 0;
+            cd->info[idx + k].backed = 0; /* fallocate again before reuse */
     }
 }
 

@@ -472,6 +472,8 @@ bool metall_close(metall_manager *m)
     tcache_destroy_all(m);
     int rc = chunk_pool_drain(m);
     if (rc == 0)
+        bin_trim_all(m); /* best effort: a failed punch keeps the blocks */
+    if (rc == 0)
         rc = persist(m);
     if (rc == 0)
         rc = mgmt_write_closed(m->path, m->uuid);

@@ -95,10 +95,15 @@ enum mc_chunk_kind {
     MC_CHUNK_RESERVED = 4,  /* chunk 0: never allocated, so offset 0 is NULL */
 };
 
+/* mc_chunk_entry.flags bits */
+#define MC_CHUNK_F_BACKED 1u /* FREE: still has its disk blocks (hole punch failed) */
+#define MC_CHUNK_F_HOLES 2u  /* SMALL: pages of free slots were punched at close;
+                                the chunk is backed again before its next use */
+
 struct mc_chunk_entry {
     uint8_t kind;           /* enum mc_chunk_kind */
     uint8_t cls;            /* size class of a SMALL chunk */
-    uint16_t reserved;
+    uint16_t flags;         /* MC_CHUNK_F_* */
     uint32_t val;           /* SMALL: used slots; LARGE: run length in chunks */
 };
 _Static_assert(sizeof(struct mc_chunk_entry) == 8, "chunk entry layout");

@@ -247,7 +247,8 @@ int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], void **buf, siz
         const struct chunk_info *ci = &cd->info[i];
         e[i].kind = ci->kind;
         e[i].cls = ci->kind == MC_CHUNK_SMALL ? ci->cls : 0;
-        e[i].reserved = ci->kind == MC_CHUNK_FREE && ci->backed ? 1 : 0;
+        e[i].flags = (uint16_t)((ci->kind == MC_CHUNK_FREE && ci->backed ? MC_CHUNK_F_BACKED : 0) |
+                                (ci->kind == MC_CHUNK_SMALL && ci->holes ? MC_CHUNK_F_HOLES : 0));
         e[i].val = 0;
         if (ci->kind == MC_CHUNK_SMALL) {
             const struct class_info *k = &mc_classes[ci->cls];
@@ -310,7 +311,7 @@ int mgmt_parse_chunks(metall_manager *m, const char *file, const void *payload, 
         switch (e.kind) {
         case MC_CHUNK_FREE:
             ci->kind = MC_CHUNK_FREE;
-            ci->backed = e.reserved & 1;
+            ci->backed = e.flags & MC_CHUNK_F_BACKED;
             break;
         case MC_CHUNK_LARGE:
             if (e.val < 1 || (uint64_t)i + e.val > n)
@@ -350,6 +351,7 @@ int mgmt_parse_chunks(metall_manager *m, const char *file, const void *payload, 
             ci->val = k->nslots - e.val;
             ci->bitmap = bm;
             ci->backed = 1;
+            ci->holes = (e.flags & MC_CHUNK_F_HOLES) ? 1 : 0;
             break;
         }
         default:

@@ -16,6 +16,9 @@
  *             backed chunks are handed out, so a full disk is ENOSPC at
  *             allocation, never SIGBUS at first touch. Free chunks are
  *             unbacked (hole punched) except a small pool kept for reuse.
+ *             At close, the pages of free slots in SMALL chunks are punched
+ *             too (the files shrink to the live data); such a chunk is
+ *             marked `holes` and backed again before its next allocation.
  *  size class one of MC_NCLASSES slot sizes (8 B .. 1 MiB); larger objects
  *             are runs of whole chunks.
  *  arena      a set of bins (one per size class). Threads are spread over
@@ -93,6 +96,7 @@ struct chunk_info {
     uint8_t backed;
     uint8_t in_pool;         /* FREE and kept backed in the pool */
     uint8_t arena;           /* SMALL: the arena whose bin owns it */
+    uint8_t holes;           /* SMALL: free-slot pages punched; back before use */
     uint32_t val;            /* SMALL: free slots; LARGE: run length */
     uint32_t next, prev;     /* bin's non-full list (SMALL) */
     uint32_t hint;           /* first bitmap word that may have a free bit */
