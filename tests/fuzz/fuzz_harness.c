@@ -14,7 +14,9 @@
 
 #include <metall/metall.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <ftw.h>
@@ -129,10 +131,32 @@ static int normalise(void)
     return 0;
 }
 
+/* libFuzzer may end the process without running atexit handlers: remove
+ * the directories of earlier runs whose process is gone. */
+static void remove_stale(const char *base)
+{
+    DIR *d = opendir(base);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int pid;
+        if (sscanf(de->d_name, "metallc-fuzz-%d-", &pid) != 1 || pid <= 0)
+            continue;
+        if (kill(pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%.100s", base, de->d_name);
+        nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    closedir(d);
+}
+
 static int setup(void)
 {
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(g_dir, sizeof g_dir, "%s/metallc-fuzz-XXXXXX", base);
+    remove_stale(base);
+    snprintf(g_dir, sizeof g_dir, "%s/metallc-fuzz-%d-XXXXXX", base, (int)getpid());
     if (!mkdtemp(g_dir)) {
         g_dir[0] = '\0';
         return -1;
