@@ -27,8 +27,12 @@ void chunk_free(metall_manager *m, uint32_t idx, uint32_t n);
  * failure, with errno). */
 int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2);
 
-/* Punch the holes of all pooled backed free chunks. Takes chunks.lock. */
+/* Punch the holes of all pooled backed free chunks, and wait until every
+ * queued punch is done. Takes chunks.lock. */
 int chunk_pool_drain(metall_manager *m);
+
+/* Wait until the purger has punched every queued chunk. */
+void chunk_purge_wait(metall_manager *m);
 
 /* Rebuild free_map and cls[] from info[] (after loading the directory). */
 void chunk_dir_rebuild(metall_manager *m);

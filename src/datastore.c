@@ -453,6 +453,7 @@ bool metall_flush(metall_manager *m)
     if (m->read_only)
         return mc_fail(EROFS, "%s: the datastore is open read-only", m->path), false;
     tcache_flush_mine(m);
+    chunk_purge_wait(m); /* the files are as small as they get once flushed */
     pthread_mutex_lock(&m->meta_lock);
     int rc = persist(m);
     pthread_mutex_unlock(&m->meta_lock);
@@ -579,6 +580,7 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     if (make_tmp_dir(dst, tmp, sizeof tmp))
         return false;
     tcache_flush_mine(m);
+    chunk_purge_wait(m); /* freed chunks are not copied */
     pthread_mutex_lock(&m->meta_lock);
     uint8_t uuid[16];
     os_random(uuid, sizeof uuid);

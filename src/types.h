@@ -94,7 +94,7 @@ struct chunk_info {
     uint8_t kind;            /* enum mc_chunk_kind */
     uint8_t cls;
     uint8_t backed;
-    uint8_t in_pool;         /* FREE and kept backed in the pool */
+    uint8_t in_pool;         /* FREE: 1 in the pool, 2 queued for punching, 3 being punched */
     uint8_t arena;           /* SMALL: the arena whose bin owns it */
     uint8_t holes;           /* SMALL: free-slot pages punched; back before use */
     uint32_t val;            /* SMALL: free slots; LARGE: run length */
@@ -113,6 +113,15 @@ struct chunk_dir {
     uint32_t free_hint;      /* lowest free_map word that may have a set bit */
     uint32_t pool[MC_BACKED_POOL]; /* backed free single chunks, a stack */
     uint32_t npool;
+    /* background hole punching (chunk.c): freed chunks wait in purge_q,
+     * still backed and reusable, until the purger thread punches them */
+    uint32_t *purge_q;       /* chunk indices; [purge_head, purge_len) pending */
+    size_t purge_head, purge_len, purge_cap;
+    uint32_t purge_inflight; /* chunks being punched right now */
+    bool purge_started, purge_stop, purge_sync;
+    pthread_cond_t purge_cv;      /* work queued, or stop */
+    pthread_cond_t purge_idle_cv; /* queue drained */
+    pthread_t purger;
 };
 
 /* --- arenas and bins (bin.c) -------------------------------------------- */

@@ -39,6 +39,11 @@ static void sys_close(sys_ctx *c)
         bench_remove_tree(c->path);
 }
 
+/* Freed chunks are returned to the file system by a background thread
+ * (hole punching is slow on ext4 with -o discard); metall_flush() waits for
+ * it, so "disk after free" is measured after a flush. */
+#define SYS_SETTLE(c) (void)metall_flush((c)->m)
+
 static int64_t sys_disk(sys_ctx *c)
 {
     return bench_disk_usage(c->path);
