@@ -40,11 +40,8 @@ class MetallC(CMakePackage):
     # fallocate, FICLONE)
     requires("platform=linux", msg="metall-c supports Linux only")
 
-    # A static-only build still makes libmetallc_mpi a shared library that
-    # embeds its own copy of the core, while programs link libmetallc.a as
-    # well: two cores in one process, and a crash in MPI_Finalize. Until the
-    # MPI layer is built static there, +mpi needs +shared.
-    conflicts("~shared", when="+mpi", msg="+mpi needs +shared for now")
+    # ~shared builds the MPI layer as a static library too (one copy of the
+    # core per program), so +mpi works with either.
 
     def cmake_args(self):
         args = [
