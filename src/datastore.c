@@ -547,6 +547,18 @@ static int copy_blocks(const char *src_dir, const char *dst_dir, unsigned nblock
     return 0;
 }
 
+/* End a snapshot or copy: on failure remove the temporary directory
+ * (keeping errno and the message). */
+static bool finish_tmp(int rc, const char *tmp)
+{
+    if (rc) {
+        int saved = errno;
+        os_remove_tree(tmp);
+        errno = saved;
+    }
+    return rc == 0;
+}
+
 /* Make tmp visible as dst: fsync its directories, rename, fsync parent. */
 static int publish(const char *tmp, const char *dst)
 {
@@ -613,13 +625,7 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     pthread_mutex_unlock(&m->meta_lock);
     free(c);
     free(n);
-    if (rc) {
-        int saved = errno;
-        os_remove_tree(tmp);
-        errno = saved;
-        return false;
-    }
-    return true;
+    return finish_tmp(rc, tmp);
 }
 
 bool metall_copy(const char *src, const char *dst)
@@ -644,8 +650,6 @@ bool metall_copy(const char *src, const char *dst)
         return false;
     }
     /* every block file present (there may be more than the chunks use) */
-    char segdir[PATH_MAX];
-    join(segdir, sizeof segdir, src, MC_SEGMENT_DIR);
     unsigned nblocks = 0;
     for (;;) {
         char f[PATH_MAX], name[64];
@@ -666,13 +670,7 @@ bool metall_copy(const char *src, const char *dst)
         rc = publish(tmp, dst);
     if (lock >= 0)
         close(lock);
-    if (rc) {
-        int saved = errno;
-        os_remove_tree(tmp);
-        errno = saved;
-        return false;
-    }
-    return true;
+    return finish_tmp(rc, tmp);
 }
 
 /* ---- remove / consistent / properties ------------------------------------- */

@@ -132,7 +132,11 @@ int segment_grow(struct segment *seg, size_t bytes)
     return 0;
 }
 
-int segment_back(struct segment *seg, size_t off, size_t len)
+/* Call fn on each piece of [off, off+len) that lies in one block file. */
+typedef int (*block_fn)(struct segment *seg, unsigned block, size_t block_off, size_t heap_off,
+                        size_t n);
+
+static int for_each_block(struct segment *seg, size_t off, size_t len, block_fn fn)
 {
     size_t end = off + len;
     while (off < end) {
@@ -141,40 +145,47 @@ int segment_back(struct segment *seg, size_t off, size_t len)
         size_t n = seg->block_size - boff;
         if (n > end - off)
             n = end - off;
-        if (!__atomic_load_n(&seg->no_fallocate, __ATOMIC_RELAXED)) {
-            int rc = os_fallocate(seg->fds[b], (off_t)boff, (off_t)n);
-            if (rc == EOPNOTSUPP) {
-                /* e.g. some network file systems: stay sparse */
-                __atomic_store_n(&seg->no_fallocate, true, __ATOMIC_RELAXED);
-            } else if (rc) {
-                return mc_fail_sys(rc, "%s: cannot reserve %zu bytes of disk for the heap",
-                                   seg->path, n);
-            }
-        }
-        if (seg->numa)
-            (void)mc_numa_populate(seg->numa, seg->base + off, n); /* placement is best effort */
-        else if (seg->populate)
-            (void)os_populate_write(seg->base + off, n); /* a hint: failure is harmless */
+        if (fn(seg, b, boff, off, n))
+            return -1;
         off += n;
     }
     return 0;
 }
 
+static int back_piece(struct segment *seg, unsigned b, size_t boff, size_t off, size_t n)
+{
+    if (!__atomic_load_n(&seg->no_fallocate, __ATOMIC_RELAXED)) {
+        int rc = os_fallocate(seg->fds[b], (off_t)boff, (off_t)n);
+        if (rc == EOPNOTSUPP) /* e.g. some network file systems: stay sparse */
+            __atomic_store_n(&seg->no_fallocate, true, __ATOMIC_RELAXED);
+        else if (rc)
+            return mc_fail_sys(rc, "%s: cannot reserve %zu bytes of disk for the heap",
+                               seg->path, n);
+    }
+    if (seg->numa)
+        (void)mc_numa_populate(seg->numa, seg->base + off, n); /* placement is best effort */
+    else if (seg->populate)
+        (void)os_populate_write(seg->base + off, n); /* a hint: failure is harmless */
+    return 0;
+}
+
+int segment_back(struct segment *seg, size_t off, size_t len)
+{
+    return for_each_block(seg, off, len, back_piece);
+}
+
+static int punch_piece(struct segment *seg, unsigned b, size_t boff, size_t off, size_t n)
+{
+    (void)off;
+    int rc = os_punch_hole(seg->fds[b], (off_t)boff, (off_t)n);
+    if (rc && rc != EOPNOTSUPP)
+        return mc_fail_sys(rc, "%s: cannot release disk blocks", seg->path);
+    return 0;
+}
+
 int segment_punch(struct segment *seg, size_t off, size_t len)
 {
-    size_t end = off + len;
-    while (off < end) {
-        unsigned b = (unsigned)(off / seg->block_size);
-        size_t boff = off % seg->block_size;
-        size_t n = seg->block_size - boff;
-        if (n > end - off)
-            n = end - off;
-        int rc = os_punch_hole(seg->fds[b], (off_t)boff, (off_t)n);
-        if (rc && rc != EOPNOTSUPP)
-            return mc_fail_sys(rc, "%s: cannot release disk blocks", seg->path);
-        off += n;
-    }
-    return 0;
+    return for_each_block(seg, off, len, punch_piece);
 }
 
 int segment_sync(struct segment *seg)
