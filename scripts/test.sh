@@ -3,18 +3,29 @@
 #   scripts/test.sh                 # normal build (build/)
 #   scripts/test.sh asan            # AddressSanitizer + UBSan build (build-asan/)
 #   scripts/test.sh tsan            # ThreadSanitizer build, thread tests (build-tsan/)
+#   scripts/test.sh fuzz            # clang + libFuzzer: fuzz the management files for 60 s
+#   scripts/test.sh nohwloc         # a build without hwloc: NUMA policies give ENOTSUP
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-normal}"
 jobs="$(nproc)"
+target=()
 case "$mode" in
   normal) dir=build;      flags=();                     select=(-LE slow) ;;
   asan)   dir=build-asan; flags=(-DMETALLC_SANITIZE=ON -DMETALLC_BUILD_BENCHMARKS=OFF); select=(-LE 'slow|fuzz') ;;
   tsan)   dir=build-tsan; flags=(-DMETALLC_TSAN=ON -DMETALLC_USE_MPI=OFF -DMETALLC_BUILD_BENCHMARKS=OFF); select=(-L tsan) ;;
-  *) echo "usage: $0 [normal|asan|tsan]" >&2; exit 2 ;;
+  fuzz)   dir=build-fuzz; export CC=clang CXX=clang++
+          flags=(-DMETALLC_FUZZ=ON -DMETALLC_USE_MPI=OFF -DMETALLC_BUILD_BENCHMARKS=OFF
+                 -DMETALLC_BUILD_TOOLS=OFF -DMETALLC_BUILD_EXAMPLES=OFF)
+          target=(--target fuzz_mgmt fuzz_replay); select=(-L fuzz) ;;
+  nohwloc) dir=build-nohwloc
+          flags=(-DMETALLC_USE_HWLOC=OFF -DMETALLC_USE_MPI=OFF -DMETALLC_BUILD_BENCHMARKS=OFF
+                 -DMETALLC_BUILD_TOOLS=OFF -DMETALLC_BUILD_EXAMPLES=OFF)
+          target=(--target test_numa); select=(-R test_numa) ;;
+  *) echo "usage: $0 [normal|asan|tsan|fuzz|nohwloc]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${flags[@]}" >/dev/null
-cmake --build "$dir" -j"$jobs"
+cmake --build "$dir" -j"$jobs" "${target[@]}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
