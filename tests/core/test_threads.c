@@ -58,6 +58,7 @@ static _Atomic int g_creators[NNAMES];
 static void *g_named_ptr[NTHREADS][NNAMES];
 static long g_ops = 20000;
 static _Atomic int g_failures;
+static _Atomic int g_flushes; /* rounds of the flusher thread */
 
 #define T_CHECK(c)                                                                      \
     do {                                                                                \
@@ -156,6 +157,11 @@ static void *worker(void *arg)
         }
     }
 
+    /* the flusher's stats/flush/snapshot must overlap the stress, however
+     * slowly a loaded machine runs it: wait for its third round */
+    while (atomic_load(&g_flushes) < 3 && !atomic_load(&g_failures))
+        usleep(1000);
+
     /* 3. keep KEEP objects, registered under a per-thread name */
     char name[32];
     snprintf(name, sizeof name, "kept-%d", tid);
@@ -194,6 +200,7 @@ static void *flusher(void *arg)
         T_CHECK(metall_flush(g_m));
         if (++n == 3)
             T_CHECK(metall_snapshot(g_m, g_snap));
+        atomic_store(&g_flushes, n);
         usleep(2000);
     }
     T_CHECK(n >= 3);
