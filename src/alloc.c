@@ -48,8 +48,11 @@ static void *large_alloc(metall_manager *m, size_t size, size_t align, bool *zer
     if (size > m->seg.capacity || n == 0)
         return fail_ptr(ENOMEM, "%s: request larger than the heap capacity", m->path);
     size_t a = align > MC_CHUNK_SIZE ? align >> MC_CHUNK_SHIFT : 1;
-    if (a > m->chunks.max_chunks)
-        return fail_ptr(ENOMEM, "%s: alignment larger than the heap capacity", m->path);
+    /* runs are aligned by chunk index: that aligns addresses only up to the
+     * base's own alignment */
+    uintptr_t base_align = (uintptr_t)m->head.base_ & -(uintptr_t)m->head.base_;
+    if (a > m->chunks.max_chunks || (align > MC_CHUNK_SIZE && align > base_align))
+        return fail_ptr(ENOMEM, "%s: alignment larger than the heap can provide", m->path);
     bool z;
     uint32_t idx = chunk_alloc(m, (uint32_t)n, (uint32_t)a, MC_CHUNK_LARGE, 0, &z);
     if (idx == MC_NONE)
@@ -217,6 +220,10 @@ void *metall_realloc(metall_manager *m, void *ptr, size_t size)
             return NULL;
         }
         old = (size_t)n << MC_CHUNK_SHIFT;
+        if (size > m->seg.capacity) {
+            mc_fail(ENOMEM, "%s: request larger than the heap capacity", m->path);
+            return NULL;
+        }
         if (size > MC_SMALL_MAX) {
             size_t n2 = (size + MC_CHUNK_MASK) >> MC_CHUNK_SHIFT;
             if (n2 > m->chunks.max_chunks) {

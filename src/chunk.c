@@ -170,6 +170,7 @@ static void mark_run(metall_manager *m, uint32_t idx, uint32_t n, int kind, unsi
         struct chunk_info *ci = &cd->info[idx + k];
         clear_free(cd, idx + k);
         ci->kind = (uint8_t)(k == 0 ? kind : MC_CHUNK_BODY);
+        ci->zero = 0; /* the user writes it from now on */
         ci->cls = (uint8_t)(kind == MC_CHUNK_SMALL ? cls : 0);
         ci->val = (k == 0 && kind == MC_CHUNK_LARGE) ? n : 0;
         atomic_store_explicit(&cd->cls[idx + k],
@@ -179,14 +180,12 @@ static void mark_run(metall_manager *m, uint32_t idx, uint32_t n, int kind, unsi
 }
 
 /* Back the chunks of [idx, idx+n) that are not yet backed. */
-static int back_run(metall_manager *m, uint32_t idx, uint32_t n, bool *zeroed)
+static int back_run(metall_manager *m, uint32_t idx, uint32_t n)
 {
     struct chunk_dir *cd = &m->chunks;
-    bool zero = true;
     uint32_t k = 0;
     while (k < n) {
         if (cd->info[idx + k].backed) {
-            zero = false;
             k++;
             continue;
         }
@@ -200,7 +199,6 @@ static int back_run(metall_manager *m, uint32_t idx, uint32_t n, bool *zeroed)
             cd->info[idx + q].backed = 1;
         k = e;
     }
-    *zeroed = zero;
     return 0;
 }
 
@@ -229,6 +227,7 @@ uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
             for (uint32_t k = cd->nchunks; k < idx + n; k++) {
                 memset(&cd->info[k], 0, sizeof cd->info[k]);
                 cd->info[k].kind = MC_CHUNK_FREE;
+                cd->info[k].zero = 1; /* never written */
                 set_free(cd, k);
             }
             cd->nchunks = idx + n;
@@ -237,6 +236,10 @@ uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
             if (cd->info[idx + k].in_pool)
                 pool_remove(cd, idx + k);
     }
+    bool zero = true;
+    for (uint32_t k = 0; k < n; k++)
+        zero = zero && cd->info[idx + k].zero;
+    *zeroed = zero;
     mark_run(m, idx, n, kind, cls);
     /* advance the hint past fully used words */
     while (cd->free_hint < (cd->nchunks >> 6) && cd->free_map[cd->free_hint] == 0)
@@ -244,7 +247,7 @@ uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
     pthread_mutex_unlock(&cd->lock);
     /* Back the run outside the lock: fallocate (and prefaulting) take tens
      * of microseconds per chunk, and the run is already ours. */
-    if (back_run(m, idx, n, zeroed)) {
+    if (back_run(m, idx, n)) {
         int saved = errno;
         pthread_mutex_lock(&cd->lock);
         release_run(m, idx, n); /* disk full: give the run back */
@@ -313,8 +316,10 @@ static void *purger_main(void *arg)
         for (size_t k = 0; k < nb; k++) {
             uint32_t i = batch[k];
             cd->info[i].in_pool = POOL_NO;
-            if (ok[k])
-                cd->info[i].backed = 0;
+            /* after any attempt, fallocate again before reuse (a punch may
+             * have freed some blocks before failing); zero only if it worked */
+            cd->info[i].backed = 0;
+            cd->info[i].zero = ok[k];
             set_free(cd, i);
             if ((i >> 6) < cd->free_hint)
                 cd->free_hint = i >> 6;
@@ -348,9 +353,11 @@ static void queue_punch(metall_manager *m, uint32_t idx, uint32_t n)
         }
     }
     if (!cd->purge_started || cd->purge_len + n > cd->purge_cap) {
-        if (punch_now(m, idx, n) == 0)
-            for (uint32_t k = 0; k < n; k++)
-                cd->info[idx + k].backed = 0;
+        bool ok = punch_now(m, idx, n) == 0;
+        for (uint32_t k = 0; k < n; k++) {
+            cd->info[idx + k].backed = 0;
+            cd->info[idx + k].zero = ok;
+        }
         return;
     }
     for (uint32_t k = 0; k < n; k++) {
@@ -436,6 +443,7 @@ int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2
         }
         for (uint32_t k = cd->nchunks; k < end; k++) {
             memset(&cd->info[k], 0, sizeof cd->info[k]);
+            cd->info[k].zero = 1; /* never written */
             set_free(cd, k);
         }
         cd->nchunks = end;
@@ -443,8 +451,7 @@ int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2
     for (uint32_t k = idx + n; k < end; k++)
         if (cd->info[k].in_pool)
             pool_remove(cd, k);
-    bool zeroed;
-    if (back_run(m, idx + n, n2 - n, &zeroed))
+    if (back_run(m, idx + n, n2 - n))
         goto out;
     for (uint32_t k = idx + n; k < end; k++) {
         clear_free(cd, k);

@@ -174,9 +174,9 @@ static metall_manager *manager_new(const char *path, bool read_only)
 static void manager_free(metall_manager *m)
 {
     int saved = errno;
+    chunk_dir_destroy(m); /* stops the purger before the block files close */
     segment_release(&m->seg);
     mc_numa_release(m);
-    chunk_dir_destroy(m);
     named_destroy(&m->named);
     bin_destroy(m);
     pthread_mutex_destroy(&m->tc_lock);
@@ -204,6 +204,17 @@ static int reserve(metall_manager *m, size_t min_bytes, bool flexible)
         m->seg.capacity /= 2;
         m->seg.capacity -= m->seg.capacity % m->seg.block_size;
     }
+}
+
+/* A random (version 4) uuid. */
+static int new_uuid(const char *path, uint8_t u[16])
+{
+    int rc = os_random(u, 16);
+    if (rc)
+        return mc_fail_sys(rc, "%s: cannot generate a uuid", path);
+    u[6] = (uint8_t)((u[6] & 0x0F) | 0x40); /* version 4 */
+    u[8] = (uint8_t)((u[8] & 0x3F) | 0x80); /* variant 1 */
+    return 0;
 }
 
 /* ---- create / open -------------------------------------------------------- */
@@ -280,13 +291,8 @@ metall_manager *metall_create_ex(const char *path, const metall_options *opt)
         goto fail;
     if (reserve(m, 0, !(opt && opt->capacity)) || chunk_dir_init(m))
         goto fail;
-    int rc = os_random(m->uuid, sizeof m->uuid);
-    if (rc) {
-        mc_fail_sys(rc, "%s: cannot generate a uuid", path);
+    if (new_uuid(path, m->uuid))
         goto fail;
-    }
-    m->uuid[6] = (uint8_t)((m->uuid[6] & 0x0F) | 0x40); /* version 4 */
-    m->uuid[8] = (uint8_t)((m->uuid[8] & 0x3F) | 0x80); /* variant 1 */
     struct mc_datastore_info info = {m->seg.capacity, m->seg.block_size, MC_CHUNK_SIZE,
                                      (uint64_t)time(NULL), {0}};
     snprintf(info.creator, sizeof info.creator, "%s", metall_version());
@@ -401,16 +407,27 @@ metall_manager *metall_open_read_only(const char *path)
 /* Build the management images under all allocator locks: a consistent cut
  * even while other threads allocate. */
 static int build_images(metall_manager *m, const uint8_t uuid[16], void **chunks,
-                        size_t *chunks_len, void **names, size_t *names_len, unsigned *nblocks)
+                        size_t *chunks_len, void **names, size_t *names_len, unsigned *nblocks,
+                        uint8_t **free_chunks)
 {
     pthread_rwlock_rdlock(&m->named.lock);
     bin_lock_all(m);
     pthread_mutex_lock(&m->chunks.lock);
-    int rc = mgmt_build_chunks(m, uuid, chunks, chunks_len);
-    if (!rc && (rc = mgmt_build_names(m, uuid, names, names_len)))
-        free(*chunks);
-    if (nblocks)
+    uint32_t copy_nchunks = 0;
+    if (nblocks) { /* a snapshot: the blocks copied, and the free chunks in them */
         *nblocks = m->seg.nblocks;
+        copy_nchunks = (uint32_t)(((size_t)*nblocks * m->seg.block_size) >> MC_CHUNK_SHIFT);
+        *free_chunks = calloc(copy_nchunks ? copy_nchunks : 1, 1);
+        for (uint32_t i = 0; *free_chunks && i < copy_nchunks; i++)
+            (*free_chunks)[i] = i >= m->chunks.nchunks || m->chunks.info[i].kind == MC_CHUNK_FREE;
+    }
+    int rc = !nblocks || *free_chunks
+                 ? mgmt_build_chunks(m, uuid, copy_nchunks, chunks, chunks_len)
+                 : mc_fail(ENOMEM, "%s: out of memory", m->path);
+    if (!rc && (rc = mgmt_build_names(m, uuid, names, names_len))) {
+        free(*chunks);
+        *chunks = NULL;
+    }
     pthread_mutex_unlock(&m->chunks.lock);
     bin_unlock_all(m);
     pthread_rwlock_unlock(&m->named.lock);
@@ -431,11 +448,14 @@ static int write_file(const char *dir, const char *name, const void *buf, size_t
 /* Write the heap's dirty pages, then the management files into dir. */
 static int persist(metall_manager *m)
 {
-    if (segment_sync(&m->seg))
+    pthread_mutex_lock(&m->chunks.lock);
+    unsigned nblocks = m->seg.nblocks;
+    pthread_mutex_unlock(&m->chunks.lock);
+    if (segment_sync(&m->seg, nblocks))
         return -1;
     void *c, *n;
     size_t cl, nl;
-    if (build_images(m, m->uuid, &c, &cl, &n, &nl, NULL))
+    if (build_images(m, m->uuid, &c, &cl, &n, &nl, NULL, NULL))
         return -1;
     int rc = write_file(m->path, MC_FILE_CHUNKS_NAME, c, cl);
     if (!rc)
@@ -504,8 +524,10 @@ static int make_tmp_dir(const char *dst, char *tmp, size_t size)
         }
     }
     free(parent);
+    static _Atomic uint32_t counter;
     uint32_t r;
-    os_random(&r, sizeof r);
+    if (os_random(&r, sizeof r)) /* mkdir below still refuses a clash */
+        r = (uint32_t)time(NULL) ^ atomic_fetch_add(&counter, 1);
     char *nd = norm_path(dst);
     int w = snprintf(tmp, size, "%s.metall-tmp-%d-%08x", nd, (int)getpid(), r);
     free(nd);
@@ -559,6 +581,38 @@ static bool finish_tmp(int rc, const char *tmp)
     return rc == 0;
 }
 
+/* In a snapshot's copied blocks, punch the chunks that are free in its
+ * chunk directory: they may hold data of objects freed or allocated after
+ * the cut (and take space). Best effort: the directory marks them neither
+ * backed nor zero, so they are fallocate'd and cleared before use anyway. */
+static void punch_free_chunks(const char *dir, size_t block_size, unsigned nblocks,
+                              const uint8_t *free_chunks)
+{
+    uint32_t per_block = (uint32_t)(block_size >> MC_CHUNK_SHIFT);
+    for (unsigned b = 0; b < nblocks; b++) {
+        char f[PATH_MAX], name[64];
+        snprintf(name, sizeof name, MC_BLOCK_FMT, b);
+        if (join(f, sizeof f, dir, name))
+            return;
+        int fd = open(f, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        for (uint32_t k = 0; k < per_block;) {
+            if (!free_chunks[(size_t)b * per_block + k]) {
+                k++;
+                continue;
+            }
+            uint32_t e = k;
+            while (e < per_block && free_chunks[(size_t)b * per_block + e])
+                e++;
+            (void)os_punch_hole(fd, (off_t)k << MC_CHUNK_SHIFT, (off_t)(e - k) << MC_CHUNK_SHIFT);
+            k = e;
+        }
+        (void)os_fsync(fd);
+        close(fd);
+    }
+}
+
 /* Make tmp visible as dst: fsync its directories, rename, fsync parent. */
 static int publish(const char *tmp, const char *dst)
 {
@@ -569,8 +623,16 @@ static int publish(const char *tmp, const char *dst)
         rc = os_fsync_dir(tmp);
     if (rc)
         return mc_fail_sys(rc, "cannot sync %s", tmp);
-    if (rename(tmp, dst) != 0)
-        return mc_fail_sys(errno, "cannot rename %s to %s", tmp, dst);
+    /* never replace what appeared at dst meanwhile (even an empty dir) */
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) != 0) {
+        if (errno == EEXIST || errno == ENOTEMPTY)
+            return mc_fail(EEXIST, "%s already exists", dst);
+        if (errno != EINVAL && errno != ENOSYS)
+            return mc_fail_sys(errno, "cannot rename %s to %s", tmp, dst);
+        /* a file system without RENAME_NOREPLACE */
+        if (rename(tmp, dst) != 0)
+            return mc_fail_sys(errno, "cannot rename %s to %s", tmp, dst);
+    }
     rc = os_fsync_parent(dst);
     if (rc)
         return mc_fail_sys(rc, "cannot sync the parent of %s", dst);
@@ -595,9 +657,6 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     chunk_purge_wait(m); /* freed chunks are not copied */
     pthread_mutex_lock(&m->meta_lock);
     uint8_t uuid[16];
-    os_random(uuid, sizeof uuid);
-    uuid[6] = (uint8_t)((uuid[6] & 0x0F) | 0x40);
-    uuid[8] = (uint8_t)((uuid[8] & 0x3F) | 0x80);
     void *c = NULL, *n = NULL;
     size_t cl, nl;
     unsigned nblocks = 0;
@@ -607,9 +666,14 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     memcpy(info.creator, m->creator, sizeof info.creator);
     if (!info.creator[0])
         snprintf(info.creator, sizeof info.creator, "%s", metall_version());
-    int rc = build_images(m, uuid, &c, &cl, &n, &nl, &nblocks);
+    uint8_t *free_chunks = NULL;
+    int rc = new_uuid(dst, uuid);
+    if (!rc)
+        rc = build_images(m, uuid, &c, &cl, &n, &nl, &nblocks, &free_chunks);
     if (!rc)
         rc = copy_blocks(m->path, tmp, nblocks);
+    if (!rc)
+        punch_free_chunks(tmp, m->seg.block_size, nblocks, free_chunks);
     if (!rc)
         rc = mgmt_write_datastore(tmp, uuid, &info);
     if (!rc)
@@ -625,6 +689,7 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     pthread_mutex_unlock(&m->meta_lock);
     free(c);
     free(n);
+    free(free_chunks);
     return finish_tmp(rc, tmp);
 }
 

@@ -227,27 +227,37 @@ int mgmt_write_closed(const char *path, const uint8_t uuid[16])
 
 /* ---- chunks ------------------------------------------------------------- */
 
-int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len)
+int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], uint32_t copy_nchunks,
+                      void **buf, size_t *len)
 {
     struct chunk_dir *cd = &m->chunks;
+    /* a copy lists every chunk of the copied blocks: those past the
+     * high-water mark may hold data written after this cut, so they must
+     * not look fresh (known zero) when the copy is opened */
+    uint32_t nch = copy_nchunks > cd->nchunks ? copy_nchunks : cd->nchunks;
     size_t words = 0;
     for (uint32_t i = 0; i < cd->nchunks; i++)
         if (cd->info[i].kind == MC_CHUNK_SMALL)
             words += mc_classes[cd->info[i].cls].words;
-    size_t plen = sizeof(struct mc_chunks_header) + (size_t)cd->nchunks * 8 + words * 8;
+    size_t plen = sizeof(struct mc_chunks_header) + (size_t)nch * 8 + words * 8;
     char *img = image_alloc(plen);
     if (!img)
         return mc_fail(ENOMEM, "%s: out of memory for the chunk directory image", m->path);
     char *p = img + sizeof(struct mc_file_header);
-    struct mc_chunks_header h = {cd->nchunks, MC_NCLASSES, mc_class_table_crc()};
+    struct mc_chunks_header h = {nch, MC_NCLASSES, mc_class_table_crc()};
     memcpy(p, &h, sizeof h);
     struct mc_chunk_entry *e = (struct mc_chunk_entry *)(p + sizeof h);
-    uint64_t *bm = (uint64_t *)(e + cd->nchunks);
+    uint64_t *bm = (uint64_t *)(e + nch);
+    for (uint32_t i = cd->nchunks; i < nch; i++) /* calloc'd: FREE, no flags */
+        e[i].kind = MC_CHUNK_FREE;
     for (uint32_t i = 0; i < cd->nchunks; i++) {
         const struct chunk_info *ci = &cd->info[i];
+        /* a copy keeps no "backed" mark: its free chunks get punched, and
+         * must be fallocate'd again before use */
+        bool backed = ci->kind == MC_CHUNK_FREE && ci->backed && !copy_nchunks;
         e[i].kind = ci->kind;
         e[i].cls = ci->kind == MC_CHUNK_SMALL ? ci->cls : 0;
-        e[i].flags = (uint16_t)((ci->kind == MC_CHUNK_FREE && ci->backed ? MC_CHUNK_F_BACKED : 0) |
+        e[i].flags = (uint16_t)((backed ? MC_CHUNK_F_BACKED : 0) |
                                 (ci->kind == MC_CHUNK_SMALL && ci->holes ? MC_CHUNK_F_HOLES : 0));
         e[i].val = 0;
         if (ci->kind == MC_CHUNK_SMALL) {
@@ -392,26 +402,58 @@ int mgmt_load_chunks(metall_manager *m, const char *payload, size_t len)
 
 /* ---- names -------------------------------------------------------------- */
 
+/* The size of the allocated object starting at offset, 0 if there is none
+ * (chunk directory loaded, or its locks held). */
+static uint64_t object_size(metall_manager *m, uint64_t off)
+{
+    struct chunk_dir *cd = &m->chunks;
+    uint64_t ci = off >> MC_CHUNK_SHIFT;
+    if (off == 0 || ci >= cd->nchunks)
+        return 0;
+    const struct chunk_info *info = &cd->info[ci];
+    size_t in = (size_t)(off & MC_CHUNK_MASK);
+    if (info->kind == MC_CHUNK_SMALL)
+        return bin_slot_allocated(m, (uint32_t)ci, in) ? mc_classes[info->cls].size : 0;
+    if (info->kind == MC_CHUNK_LARGE && in == 0)
+        return (uint64_t)info->val << MC_CHUNK_SHIFT;
+    return 0;
+}
+
+/* Is offset the start of an allocated object of at least length bytes? */
+static bool valid_object(metall_manager *m, uint64_t off, uint64_t length)
+{
+    uint64_t size = object_size(m, off);
+    return size && length <= size;
+}
+
 int mgmt_build_names(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len)
 {
     struct named_dir *d = &m->named;
     size_t plen = 8;
+    uint64_t count = 0;
     for (size_t i = 0; i < d->nbuckets; i++)
         for (struct named_entry *e = d->table[i]; e; e = e->next) {
+            if (!object_size(m, e->offset))
+                continue; /* its object was freed behind the directory's back */
             size_t dl = e->desc ? strlen(e->desc) : 0;
             plen += sizeof(struct mc_name_record) + ((e->name_len + dl + 7) & ~(size_t)7);
+            count++;
         }
     char *img = image_alloc(plen);
     if (!img)
         return mc_fail(ENOMEM, "%s: out of memory for the names image", m->path);
     char *p = img + sizeof(struct mc_file_header);
-    uint64_t count = d->count;
     memcpy(p, &count, 8);
     char *q = p + 8;
     for (size_t i = 0; i < d->nbuckets; i++)
         for (struct named_entry *e = d->table[i]; e; e = e->next) {
+            uint64_t size = object_size(m, e->offset);
+            if (!size)
+                continue;
             size_t dl = e->desc ? strlen(e->desc) : 0;
-            struct mc_name_record r = {e->offset, e->length, e->name_len, (uint32_t)dl};
+            /* shrunk by metall_realloc() in place: the length follows */
+            uint64_t length = e->length <= size ? e->length : size;
+            struct mc_name_record r = {e->offset, length, e->name_len, (uint32_t)dl};
             memcpy(q, &r, sizeof r);
             q += sizeof r;
             memcpy(q, e->name, e->name_len);
@@ -423,23 +465,6 @@ int mgmt_build_names(metall_manager *m, const uint8_t uuid[16], void **buf, size
     *buf = img;
     *len = sizeof(struct mc_file_header) + plen;
     return 0;
-}
-
-/* Is offset the start of an allocated object of at least length bytes? */
-static bool valid_object(metall_manager *m, uint64_t off, uint64_t length)
-{
-    struct chunk_dir *cd = &m->chunks;
-    uint64_t ci = off >> MC_CHUNK_SHIFT;
-    if (off == 0 || ci >= cd->nchunks)
-        return false;
-    const struct chunk_info *info = &cd->info[ci];
-    size_t in = (size_t)(off & MC_CHUNK_MASK);
-    if (info->kind == MC_CHUNK_SMALL)
-        return bin_slot_allocated(m, (uint32_t)ci, in) &&
-               length <= mc_classes[info->cls].size;
-    if (info->kind == MC_CHUNK_LARGE)
-        return in == 0 && length <= ((uint64_t)info->val << MC_CHUNK_SHIFT);
-    return false;
 }
 
 int mgmt_parse_names(metall_manager *m, const char *file, const void *payload, size_t len)

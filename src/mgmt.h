@@ -23,8 +23,13 @@ int mgmt_check_closed(const char *path, const uint8_t uuid[16]);
 int mgmt_write_closed(const char *path, const uint8_t uuid[16]);
 
 /* Serialise the chunk directory / named objects (caller holds the locks)
- * into a malloc'd file image. */
-int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len);
+ * into a malloc'd file image. copy_nchunks: 0 for the datastore itself;
+ * for a snapshot, the number of chunks in the blocks being copied. Names
+ * whose object is no longer allocated (freed with metall_free() instead of
+ * metall_named_free()) are left out, and lengths are clamped to the
+ * object's size, so a closed datastore always reopens. */
+int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], uint32_t copy_nchunks,
+                      void **buf, size_t *len);
 int mgmt_build_names(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len);
 
 /* Read and check PATH/chunks (its header and checksum): the image in *buf

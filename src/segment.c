@@ -177,8 +177,9 @@ int segment_back(struct segment *seg, size_t off, size_t len)
 static int punch_piece(struct segment *seg, unsigned b, size_t boff, size_t off, size_t n)
 {
     (void)off;
+    /* EOPNOTSUPP is a failure too: the blocks and their data stay */
     int rc = os_punch_hole(seg->fds[b], (off_t)boff, (off_t)n);
-    if (rc && rc != EOPNOTSUPP)
+    if (rc)
         return mc_fail_sys(rc, "%s: cannot release disk blocks", seg->path);
     return 0;
 }
@@ -188,12 +189,19 @@ int segment_punch(struct segment *seg, size_t off, size_t len)
     return for_each_block(seg, off, len, punch_piece);
 }
 
-int segment_sync(struct segment *seg)
+int segment_sync(struct segment *seg, unsigned nblocks)
 {
-    for (unsigned i = 0; i < seg->nblocks; i++) {
+    for (unsigned i = 0; i < nblocks; i++) {
         int rc = os_fsync(seg->fds[i]);
         if (rc)
             return mc_fail_sys(rc, "%s: cannot write back segment block %u", seg->path, i);
+    }
+    if (nblocks) { /* the block files' names must be durable too */
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/" MC_SEGMENT_DIR, seg->path);
+        int rc = os_fsync_dir(dir);
+        if (rc)
+            return mc_fail_sys(rc, "%s: cannot sync %s", seg->path, dir);
     }
     return 0;
 }

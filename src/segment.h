@@ -18,8 +18,10 @@ int segment_grow(struct segment *seg, size_t bytes);
 int segment_back(struct segment *seg, size_t off, size_t len);
 /* Return the disk blocks of [off, off+len) to the file system. */
 int segment_punch(struct segment *seg, size_t off, size_t len);
-/* Write dirty heap pages to the block files (fsync each). */
-int segment_sync(struct segment *seg);
+/* Write dirty heap pages of blocks [0, nblocks) to their files (fsync
+ * each), then the segment directory. nblocks is read by the caller under
+ * chunks.lock (the segment may be growing). */
+int segment_sync(struct segment *seg, unsigned nblocks);
 /* Unmap, close files, release the reservation. Safe on a partial segment. */
 void segment_release(struct segment *seg);
 /* Number of mapped bytes. */

@@ -34,8 +34,9 @@
  *             the bitmaps, and are returned to the bins on thread exit,
  *             on metall_flush()/close() of this thread, and at close.
  *
- * Lock order (outer first): registry -> manager tc_lock -> named ->
- * arenas in index order -> chunks.lock. No lock is held while calling
+ * Lock order (outer first): named -> registry -> manager tc_lock ->
+ * arenas in index order -> chunks.lock. (named is held while allocating,
+ * and a first allocation in a thread may take the registry and tc_lock.) No lock is held while calling
  * user code except named's read lock during metall_named_foreach().
  */
 #ifndef METALLC_TYPES_H
@@ -97,6 +98,8 @@ struct chunk_info {
     uint8_t in_pool;         /* FREE: 1 in the pool, 2 queued for punching, 3 being punched */
     uint8_t arena;           /* SMALL: the arena whose bin owns it */
     uint8_t holes;           /* SMALL: free-slot pages punched; back before use */
+    uint8_t zero;            /* FREE: contents known to be zero (never written, or
+                                punched successfully since): calloc skips memset */
     uint32_t val;            /* SMALL: free slots; LARGE: run length */
     uint32_t next, prev;     /* bin's non-full list (SMALL) */
     uint32_t hint;           /* first bitmap word that may have a free bit */
