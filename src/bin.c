@@ -17,6 +17,7 @@
 #include "sizeclass.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void bin_init(metall_manager *m)
@@ -84,7 +85,12 @@ static void set_padding(uint64_t *bm, const struct class_info *k)
 static uint32_t new_chunk(metall_manager *m, unsigned a, unsigned c)
 {
     const struct class_info *k = &mc_classes[c];
-    uint64_t *bm = calloc(k->words, sizeof *bm);
+    /* cache-line aligned and padded: bitmaps of other arenas' chunks are
+     * written by other threads */
+    size_t bytes = ((size_t)k->words * sizeof(uint64_t) + 63) & ~(size_t)63;
+    uint64_t *bm = aligned_alloc(64, bytes);
+    if (bm)
+        memset(bm, 0, bytes);
     if (!bm) {
         mc_fail(ENOMEM, "%s: out of memory for a slot bitmap", m->path);
         return MC_NONE;
@@ -126,8 +132,8 @@ unsigned bin_alloc_batch(metall_manager *m, unsigned a, unsigned c, void **out, 
             info->holes = 0;
         }
         uint64_t *bm = info->bitmap;
-        uint32_t w = info->hint;
-        while (got < want && info->val) {
+        uint32_t w = info->hint, nfree = info->val;
+        while (got < want && nfree) {
             uint64_t fb = ~bm[w];
             if (!fb) {
                 w++;
@@ -139,11 +145,12 @@ unsigned bin_alloc_batch(metall_manager *m, unsigned a, unsigned c, void **out, 
                 fb &= fb - 1;
                 taken |= (uint64_t)1 << bit;
                 out[got++] = cbase + (size_t)((w << 6) + bit) * k->size;
-                info->val--;
+                nfree--;
             } while (fb && got < want);
             bm[w] |= taken;
         }
         info->hint = w;
+        info->val = nfree;
         if (info->val == 0)
             list_remove(m, b, ci);
     }

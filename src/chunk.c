@@ -129,6 +129,40 @@ static void queue_punch(metall_manager *m, uint32_t idx, uint32_t n);
 
 static inline uint32_t align_up(uint32_t i, uint32_t a) { return (i + a - 1) & ~(a - 1); }
 
+/* Fresh chunks backed ahead when the heap's high-water mark moves: one
+ * fallocate per MC_LOOKAHEAD chunks instead of one per chunk (fallocate
+ * takes the file's inode lock: per-chunk calls serialise threads). */
+#define MC_LOOKAHEAD 8
+
+/* Raise the high-water mark to cover the run [idx, idx+n) plus look-ahead
+ * chunks (within the mapped blocks), and back the fresh part in one call.
+ * Lock held; the segment covers idx+n. On a backing failure nothing is
+ * marked backed: back_run() retries the run and reports the error. */
+static void extend(metall_manager *m, uint32_t idx, uint32_t n)
+{
+    struct chunk_dir *cd = &m->chunks;
+    uint32_t mapped = (uint32_t)(segment_size(&m->seg) >> MC_CHUNK_SHIFT);
+    uint32_t end = idx + n;
+    /* prefaulting (NUMA, METALLC_POPULATE) must not run under the lock */
+    if (!m->seg.numa && !m->seg.populate)
+        end = end + MC_LOOKAHEAD - 1 < mapped ? end + MC_LOOKAHEAD - 1 : mapped;
+    uint32_t first_fresh = cd->nchunks;
+    for (uint32_t k = cd->nchunks; k < end; k++) {
+        memset(&cd->info[k], 0, sizeof cd->info[k]);
+        cd->info[k].kind = MC_CHUNK_FREE;
+        cd->info[k].zero = 1; /* never written */
+        set_free(cd, k);
+    }
+    cd->nchunks = end;
+    if (end == idx + n)
+        return; /* no look-ahead: back_run() backs the run outside the lock */
+    uint32_t from = idx > first_fresh ? first_fresh : idx;
+    if (segment_back(&m->seg, (size_t)from << MC_CHUNK_SHIFT, (size_t)(end - from) << MC_CHUNK_SHIFT))
+        return;
+    for (uint32_t k = from; k < end; k++)
+        cd->info[k].backed = 1;
+}
+
 /* Find n free chunks aligned to a; may extend past nchunks (the caller
  * grows). Returns the start or MC_NONE if capacity is exhausted. */
 static uint32_t find_run(struct chunk_dir *cd, uint32_t n, uint32_t a)
@@ -224,13 +258,7 @@ uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
                 pthread_mutex_unlock(&cd->lock);
                 return MC_NONE;
             }
-            for (uint32_t k = cd->nchunks; k < idx + n; k++) {
-                memset(&cd->info[k], 0, sizeof cd->info[k]);
-                cd->info[k].kind = MC_CHUNK_FREE;
-                cd->info[k].zero = 1; /* never written */
-                set_free(cd, k);
-            }
-            cd->nchunks = idx + n;
+            extend(m, idx, n);
         }
         for (uint32_t k = 0; k < n; k++)
             if (cd->info[idx + k].in_pool)
@@ -474,6 +502,11 @@ int chunk_pool_drain(metall_manager *m)
         cd->info[idx].in_pool = POOL_NO;
         queue_punch(m, idx, 1);
     }
+    /* look-ahead chunks never used */
+    for (uint32_t i = 1; i < cd->nchunks; i++)
+        if (cd->info[i].kind == MC_CHUNK_FREE && cd->info[i].backed &&
+            cd->info[i].in_pool == POOL_NO)
+            queue_punch(m, i, 1);
     pthread_mutex_unlock(&cd->lock);
     chunk_purge_wait(m);
     return 0;

@@ -104,7 +104,8 @@ struct chunk_info {
     uint32_t next, prev;     /* bin's non-full list (SMALL) */
     uint32_t hint;           /* first bitmap word that may have a free bit */
     uint64_t *bitmap;        /* SMALL: slot bitmap (DRAM), 1 = allocated */
-};
+} __attribute__((aligned(64))); /* neighbours often belong to different arenas:
+                                   one cache line each, no false sharing */
 
 struct chunk_dir {
     pthread_mutex_t lock;    /* guards everything below except cls[] reads */
