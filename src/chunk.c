@@ -15,7 +15,10 @@
  *    idle) punches them. A queued chunk stays FREE and backed, so it can be
  *    reused before it is punched; while it is being punched it is taken
  *    out of free_map so nobody can allocate it. flush/close/snapshot wait
- *    for the queue to drain. METALLC_PURGE=sync punches in free() instead.
+ *    for the queue to drain. A queued chunk is punched only after
+ *    METALLC_PURGE_DELAY_MS (default 500) unless someone waits: churn reuses
+ *    it, backed and with its pages still mapped (like jemalloc's decay of
+ *    dirty pages). METALLC_PURGE=sync punches in free() instead.
  * Runs are taken lowest-address first, which keeps the files compact.
  */
 #include "chunk.h"
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 enum { POOL_NO = 0, POOL_YES = 1, POOL_QUEUED = 2, POOL_PUNCHING = 3 };
 
@@ -53,10 +57,16 @@ int chunk_dir_init(metall_manager *m)
         return mc_fail(ENOMEM, "%s: out of memory for the chunk directory", m->path);
     }
     pthread_mutex_init(&cd->lock, NULL);
-    pthread_cond_init(&cd->purge_cv, NULL);
+    pthread_condattr_t ca; /* the purger's timed waits use CLOCK_MONOTONIC */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&cd->purge_cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_cond_init(&cd->purge_idle_cv, NULL);
     const char *pm = getenv("METALLC_PURGE");
     cd->purge_sync = pm && strcmp(pm, "sync") == 0;
+    const char *pd = getenv("METALLC_PURGE_DELAY_MS");
+    cd->purge_delay_ns = (pd && *pd ? (uint64_t)strtoull(pd, NULL, 10) : 500) * 1000000u;
     cd->nchunks = 1;
     cd->info[0].kind = MC_CHUNK_RESERVED;
     cd->cls[0] = MC_CLS_NONE;
@@ -72,7 +82,9 @@ void chunk_dir_destroy(metall_manager *m)
     if (cd->info && cd->purge_started)
         purger_stop(cd);
     free(cd->purge_q);
+    free(cd->purge_t);
     cd->purge_q = NULL;
+    cd->purge_t = NULL;
     if (cd->info) {
         for (uint32_t i = 0; i < cd->nchunks; i++)
             free(cd->info[i].bitmap);
@@ -236,8 +248,8 @@ static int back_run(metall_manager *m, uint32_t idx, uint32_t n)
     return 0;
 }
 
-uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
-                     unsigned cls, bool *zeroed)
+static uint32_t alloc_once(metall_manager *m, uint32_t n, uint32_t align, int kind,
+                           unsigned cls, bool *zeroed)
 {
     struct chunk_dir *cd = &m->chunks;
     pthread_mutex_lock(&cd->lock);
@@ -292,6 +304,13 @@ static int punch_now(metall_manager *m, uint32_t idx, uint32_t n)
     return segment_punch(&m->seg, (size_t)idx << MC_CHUNK_SHIFT, (size_t)n << MC_CHUNK_SHIFT);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -311,7 +330,10 @@ static void *purger_main(void *arg)
     pthread_mutex_lock(&cd->lock);
     for (;;) {
         size_t nb = 0;
-        while (cd->purge_head < cd->purge_len && nb < BATCH) {
+        uint64_t now = now_ns();
+        bool all = cd->purge_hurry || cd->purge_stop;
+        while (cd->purge_head < cd->purge_len && nb < BATCH &&
+               (all || cd->purge_t[cd->purge_head] + cd->purge_delay_ns <= now)) {
             uint32_t i = cd->purge_q[cd->purge_head++];
             if (cd->info[i].kind == MC_CHUNK_FREE && cd->info[i].in_pool == POOL_QUEUED) {
                 cd->info[i].in_pool = POOL_PUNCHING;
@@ -322,6 +344,23 @@ static void *purger_main(void *arg)
         if (cd->purge_head == cd->purge_len)
             cd->purge_head = cd->purge_len = 0;
         if (nb == 0) {
+            if (cd->purge_head < cd->purge_len) {
+                if (all)
+                    continue; /* only stale entries were skipped */
+                /* sleep until the oldest entry is due (or a waiter comes) */
+                uint64_t due = cd->purge_t[cd->purge_head] + cd->purge_delay_ns;
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                uint64_t wait = due > now ? due - now : 0;
+                ts.tv_sec += (time_t)(wait / 1000000000u);
+                ts.tv_nsec += (long)(wait % 1000000000u);
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&cd->purge_cv, &cd->lock, &ts);
+                continue;
+            }
             if (cd->purge_stop)
                 break;
             pthread_cond_broadcast(&cd->purge_idle_cv);
@@ -375,8 +414,11 @@ static void queue_punch(metall_manager *m, uint32_t idx, uint32_t n)
         while (cap < cd->purge_len + n)
             cap *= 2;
         uint32_t *q = realloc(cd->purge_q, cap * sizeof *q);
-        if (q) {
+        if (q)
             cd->purge_q = q;
+        uint64_t *t = q ? realloc(cd->purge_t, cap * sizeof *t) : NULL;
+        if (t) {
+            cd->purge_t = t;
             cd->purge_cap = cap;
         }
     }
@@ -388,8 +430,10 @@ static void queue_punch(metall_manager *m, uint32_t idx, uint32_t n)
         }
         return;
     }
+    uint64_t now = now_ns();
     for (uint32_t k = 0; k < n; k++) {
         cd->info[idx + k].in_pool = POOL_QUEUED;
+        cd->purge_t[cd->purge_len] = now;
         cd->purge_q[cd->purge_len++] = idx + k;
     }
     pthread_cond_signal(&cd->purge_cv);
@@ -409,9 +453,25 @@ void chunk_purge_wait(metall_manager *m)
 {
     struct chunk_dir *cd = &m->chunks;
     pthread_mutex_lock(&cd->lock);
+    cd->purge_hurry++;
+    pthread_cond_signal(&cd->purge_cv);
     while (cd->purge_started && (cd->purge_head < cd->purge_len || cd->purge_inflight))
         pthread_cond_wait(&cd->purge_idle_cv, &cd->lock);
+    cd->purge_hurry--;
     pthread_mutex_unlock(&cd->lock);
+}
+
+uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
+                     unsigned cls, bool *zeroed)
+{
+    uint32_t idx = alloc_once(m, n, align, kind, cls, zeroed);
+    if (idx == MC_NONE && errno == ENOSPC) {
+        /* freed chunks waiting to be punched still hold disk blocks:
+         * punch them now and try once more */
+        chunk_purge_wait(m);
+        idx = alloc_once(m, n, align, kind, cls, zeroed);
+    }
+    return idx;
 }
 
 /* Release [idx, idx+n) to free; lock held. */

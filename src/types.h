@@ -120,7 +120,10 @@ struct chunk_dir {
     /* background hole punching (chunk.c): freed chunks wait in purge_q,
      * still backed and reusable, until the purger thread punches them */
     uint32_t *purge_q;       /* chunk indices; [purge_head, purge_len) pending */
+    uint64_t *purge_t;       /* when each was queued (CLOCK_MONOTONIC ns) */
     size_t purge_head, purge_len, purge_cap;
+    unsigned purge_hurry;    /* waiters that need the queue drained now */
+    uint64_t purge_delay_ns; /* a freed chunk stays reusable this long first */
     uint32_t purge_inflight; /* chunks being punched right now */
     bool purge_started, purge_stop, purge_sync;
     pthread_cond_t purge_cv;      /* work queued, or stop */
