@@ -19,6 +19,12 @@
  *    METALLC_PURGE_DELAY_MS (default 500) unless someone waits: churn reuses
  *    it, backed and with its pages still mapped (like jemalloc's decay of
  *    dirty pages). METALLC_PURGE=sync punches in free() instead.
+ *  - prefault queue: the same thread faults in (MADV_POPULATE_WRITE) the
+ *    look-ahead chunks backed when the heap grows, so that the kernel's
+ *    zeroing of new page-cache pages happens off the allocating thread.
+ *    Only this thread punches queued chunks, so a prefault never races a
+ *    punch of the same chunk; close stops prefaulting before it trims.
+ *    METALLC_PREFAULT=0 turns it off.
  * Runs are taken lowest-address first, which keeps the files compact.
  */
 #include "chunk.h"
@@ -65,6 +71,8 @@ int chunk_dir_init(metall_manager *m)
     pthread_cond_init(&cd->purge_idle_cv, NULL);
     const char *pm = getenv("METALLC_PURGE");
     cd->purge_sync = pm && strcmp(pm, "sync") == 0;
+    const char *pf = getenv("METALLC_PREFAULT");
+    cd->pf_on = !cd->purge_sync && !(pf && strcmp(pf, "0") == 0);
     const char *pd = getenv("METALLC_PURGE_DELAY_MS");
     cd->purge_delay_ns = (pd && *pd ? (uint64_t)strtoull(pd, NULL, 10) : 500) * 1000000u;
     cd->nchunks = 1;
@@ -83,6 +91,8 @@ void chunk_dir_destroy(metall_manager *m)
         purger_stop(cd);
     free(cd->purge_q);
     free(cd->purge_t);
+    free(cd->pf_q);
+    cd->pf_q = NULL;
     cd->purge_q = NULL;
     cd->purge_t = NULL;
     if (cd->info) {
@@ -138,6 +148,7 @@ static uint32_t next_free(const struct chunk_dir *cd, uint32_t from)
 
 static void release_run(metall_manager *m, uint32_t idx, uint32_t n);
 static void queue_punch(metall_manager *m, uint32_t idx, uint32_t n);
+static void queue_prefault(metall_manager *m, uint32_t from, uint32_t end);
 
 static inline uint32_t align_up(uint32_t i, uint32_t a) { return (i + a - 1) & ~(a - 1); }
 
@@ -173,6 +184,7 @@ static void extend(metall_manager *m, uint32_t idx, uint32_t n)
         return;
     for (uint32_t k = from; k < end; k++)
         cd->info[k].backed = 1;
+    queue_prefault(m, idx + n, end);
 }
 
 /* Find n free chunks aligned to a; may extend past nchunks (the caller
@@ -317,6 +329,20 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Are pages of the chunks just below i resident (the program writes the
+ * memory it allocates)? A sample: the first page of each of up to 8 chunks. */
+static bool recently_touched(metall_manager *m, uint32_t i)
+{
+    size_t ps = os_page_size();
+    for (uint32_t k = i > 8 ? i - 8 : 1; k < i; k++) {
+        unsigned char v = 0;
+        char *p = m->head.base_ + ((size_t)k << MC_CHUNK_SHIFT);
+        if (mincore(p, ps, &v) == 0 && (v & 1))
+            return true;
+    }
+    return false;
+}
+
 /* The purger: take queued chunks that are still free, make them
  * unallocatable, punch them (merging neighbours) without the lock, then give
  * them back as free and unbacked. */
@@ -343,6 +369,26 @@ static void *purger_main(void *arg)
         }
         if (cd->purge_head == cd->purge_len)
             cd->purge_head = cd->purge_len = 0;
+        if (nb == 0 && !all && cd->pf_head < cd->pf_len) {
+            uint32_t i = cd->pf_q[cd->pf_head++];
+            if (cd->pf_head == cd->pf_len)
+                cd->pf_head = cd->pf_len = 0;
+            /* backed and not waiting to be punched: fault it in, if the
+             * program is touching the chunks before it (a heap allocated
+             * and never written is not worth the zeroing) */
+            const struct chunk_info *ci = &cd->info[i];
+            if (ci->backed && !(ci->kind == MC_CHUNK_FREE && ci->in_pool >= POOL_QUEUED) &&
+                recently_touched(m, i)) {
+                cd->pf_inflight = true;
+                pthread_mutex_unlock(&cd->lock);
+                (void)os_populate_write(m->head.base_ + ((size_t)i << MC_CHUNK_SHIFT),
+                                        MC_CHUNK_SIZE);
+                pthread_mutex_lock(&cd->lock);
+                cd->pf_inflight = false;
+                pthread_cond_broadcast(&cd->purge_idle_cv);
+            }
+            continue;
+        }
         if (nb == 0) {
             if (cd->purge_head < cd->purge_len) {
                 if (all)
@@ -398,17 +444,49 @@ static void *purger_main(void *arg)
     return NULL;
 }
 
-/* Queue [idx, idx+n) for punching (lock held); punch now when there is no
- * purger (METALLC_PURGE=sync, or it cannot be started). */
-static void queue_punch(metall_manager *m, uint32_t idx, uint32_t n)
+/* Start the background thread if it is not running (lock held). */
+static bool start_background(metall_manager *m)
 {
     struct chunk_dir *cd = &m->chunks;
     if (!cd->purge_sync && !cd->purge_started) {
         if (pthread_create(&cd->purger, NULL, purger_main, m) == 0)
             cd->purge_started = true;
-        else
-            cd->purge_sync = true;
+        else {
+            cd->purge_sync = true; /* no thread: punch in free(), no prefault */
+            cd->pf_on = false;
+        }
     }
+    return cd->purge_started;
+}
+
+/* Queue the fresh, backed look-ahead chunks [from, end) for prefaulting
+ * (lock held). Best effort: nothing happens if memory or the thread lacks. */
+static void queue_prefault(metall_manager *m, uint32_t from, uint32_t end)
+{
+    struct chunk_dir *cd = &m->chunks;
+    if (!cd->pf_on || from >= end || !start_background(m))
+        return;
+    if (cd->pf_len + (end - from) > cd->pf_cap) {
+        size_t cap = cd->pf_cap ? cd->pf_cap * 2 : 64;
+        while (cap < cd->pf_len + (end - from))
+            cap *= 2;
+        uint32_t *q = realloc(cd->pf_q, cap * sizeof *q);
+        if (!q)
+            return;
+        cd->pf_q = q;
+        cd->pf_cap = cap;
+    }
+    for (uint32_t k = from; k < end; k++)
+        cd->pf_q[cd->pf_len++] = k;
+    pthread_cond_signal(&cd->purge_cv);
+}
+
+/* Queue [idx, idx+n) for punching (lock held); punch now when there is no
+ * purger (METALLC_PURGE=sync, or it cannot be started). */
+static void queue_punch(metall_manager *m, uint32_t idx, uint32_t n)
+{
+    struct chunk_dir *cd = &m->chunks;
+    start_background(m);
     if (cd->purge_started && cd->purge_len + n > cd->purge_cap) {
         size_t cap = cd->purge_cap ? cd->purge_cap * 2 : 256;
         while (cap < cd->purge_len + n)
@@ -557,6 +635,11 @@ int chunk_pool_drain(metall_manager *m)
 {
     struct chunk_dir *cd = &m->chunks;
     pthread_mutex_lock(&cd->lock);
+    /* no prefault may run while close punches free-slot pages */
+    cd->pf_on = false;
+    cd->pf_head = cd->pf_len = 0;
+    while (cd->pf_inflight)
+        pthread_cond_wait(&cd->purge_idle_cv, &cd->lock);
     while (cd->npool) {
         uint32_t idx = cd->pool[--cd->npool];
         cd->info[idx].in_pool = POOL_NO;

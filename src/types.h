@@ -123,6 +123,9 @@ struct chunk_dir {
     uint64_t *purge_t;       /* when each was queued (CLOCK_MONOTONIC ns) */
     size_t purge_head, purge_len, purge_cap;
     unsigned purge_hurry;    /* waiters that need the queue drained now */
+    uint32_t *pf_q;          /* look-ahead chunks to prefault, [pf_head, pf_len) */
+    size_t pf_head, pf_len, pf_cap;
+    bool pf_on, pf_inflight; /* background prefaulting enabled / running now */
     uint64_t purge_delay_ns; /* a freed chunk stays reusable this long first */
     uint32_t purge_inflight; /* chunks being punched right now */
     bool purge_started, purge_stop, purge_sync;
