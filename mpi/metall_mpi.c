@@ -77,6 +77,16 @@ static void resolve(struct mc_ctx *c, const char *tmpl, char *root, char *path)
     resolve_at(c, tmpl, -1, root, path);
 }
 
+/* The start of every call on an existing root: a context, the same root
+ * template on every rank, and this rank's root and subdirectory. */
+static void begin(struct mc_ctx *c, MPI_Comm comm, const char *what, const char *tmpl,
+                  char *root, char *path)
+{
+    mc_ctx_init(c, comm, what, tmpl);
+    mc_ctx_same(c, tmpl, "roots");
+    resolve(c, tmpl, root, path);
+}
+
 static int join(char *out, const char *dir, const char *name)
 {
     int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
@@ -328,14 +338,13 @@ static bool remove_layout(struct mc_ctx *c, const char *root, const char *path, 
 static metall_mpi *open_common(const char *tmpl, MPI_Comm comm, bool read_only)
 {
     struct mc_ctx c;
-    mc_ctx_init(&c, comm, read_only ? "metall_mpi_open_read_only" : "metall_mpi_open", tmpl);
-    mc_ctx_same(&c, tmpl, "roots");
+    char root[PATH_MAX], path[PATH_MAX];
+    begin(&c, comm, read_only ? "metall_mpi_open_read_only" : "metall_mpi_open", tmpl, root,
+          path);
     metall_mpi *h = calloc(1, sizeof *h);
     if (!h)
         mc_ctx_fail(&c, ENOMEM, "out of memory");
-    char root[PATH_MAX], path[PATH_MAX];
     struct mm_manifest man = {0, NULL};
-    resolve(&c, tmpl, root, path);
     check_valid(&c, root, c.size, &man);
     check_subdir(&c, path, &man);
     mm_manifest_free(&man);
@@ -693,10 +702,8 @@ bool metall_mpi_copy(const char *src_root, const char *dst_root, MPI_Comm comm)
 bool metall_mpi_remove(const char *tmpl, MPI_Comm comm)
 {
     struct mc_ctx c;
-    mc_ctx_init(&c, comm, "metall_mpi_remove", tmpl);
-    mc_ctx_same(&c, tmpl, "roots");
     char root[PATH_MAX], path[PATH_MAX];
-    resolve(&c, tmpl, root, path);
+    begin(&c, comm, "metall_mpi_remove", tmpl, root, path);
     if (!mc_ctx_failed(&c)) {
         int rc = mm_is_dir(root);
         if (rc)
@@ -720,11 +727,9 @@ bool metall_mpi_remove(const char *tmpl, MPI_Comm comm)
 bool metall_mpi_consistent(const char *tmpl, MPI_Comm comm)
 {
     struct mc_ctx c;
-    mc_ctx_init(&c, comm, "metall_mpi_consistent", tmpl);
-    mc_ctx_same(&c, tmpl, "roots");
     char root[PATH_MAX], path[PATH_MAX];
+    begin(&c, comm, "metall_mpi_consistent", tmpl, root, path);
     struct mm_manifest man = {0, NULL};
-    resolve(&c, tmpl, root, path);
     check_valid(&c, root, c.size, &man);
     check_subdir(&c, path, &man);
     mm_manifest_free(&man);
@@ -737,11 +742,9 @@ bool metall_mpi_consistent(const char *tmpl, MPI_Comm comm)
 int metall_mpi_partitions(const char *tmpl, MPI_Comm comm)
 {
     struct mc_ctx c;
-    mc_ctx_init(&c, comm, "metall_mpi_partitions", tmpl);
-    mc_ctx_same(&c, tmpl, "roots");
     char root[PATH_MAX], path[PATH_MAX];
+    begin(&c, comm, "metall_mpi_partitions", tmpl, root, path);
     struct mm_manifest man = {0, NULL};
-    resolve(&c, tmpl, root, path);
     check_valid(&c, root, -1, &man);
     int parts = man.partitions;
     mm_manifest_free(&man);

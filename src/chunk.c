@@ -29,6 +29,7 @@
  */
 #include "chunk.h"
 
+#include "datastore.h"
 #include "error.h"
 #include "layout.h"
 #include "os.h"
@@ -69,12 +70,10 @@ int chunk_dir_init(metall_manager *m)
     pthread_cond_init(&cd->purge_cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_cond_init(&cd->purge_idle_cv, NULL);
-    const char *pm = getenv("METALLC_PURGE");
-    cd->purge_sync = pm && strcmp(pm, "sync") == 0;
-    const char *pf = getenv("METALLC_PREFAULT");
-    cd->pf_on = !cd->purge_sync && !(pf && strcmp(pf, "0") == 0);
-    const char *pd = getenv("METALLC_PURGE_DELAY_MS");
-    cd->purge_delay_ns = (pd && *pd ? (uint64_t)strtoull(pd, NULL, 10) : 500) * 1000000u;
+    const struct mc_options *o = mc_options();
+    cd->purge_sync = o->purge_sync;
+    cd->pf_on = o->prefault;
+    cd->purge_delay_ns = o->purge_delay_ns;
     cd->nchunks = 1;
     cd->info[0].kind = MC_CHUNK_RESERVED;
     cd->cls[0] = MC_CLS_NONE;

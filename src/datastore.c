@@ -50,6 +50,11 @@ static bool env_bool(const char *name, bool dflt)
 static void read_env(void)
 {
     g_opts.populate = env_bool("METALLC_POPULATE", false);
+    const char *pm = getenv("METALLC_PURGE");
+    g_opts.purge_sync = pm && strcmp(pm, "sync") == 0;
+    g_opts.prefault = !g_opts.purge_sync && env_bool("METALLC_PREFAULT", true);
+    const char *pd = getenv("METALLC_PURGE_DELAY_MS");
+    g_opts.purge_delay_ns = (pd && *pd ? (uint64_t)strtoull(pd, NULL, 10) : 500) * 1000000u;
 }
 
 const struct mc_options *mc_options(void)
