@@ -434,12 +434,15 @@ metall_mpi *metall_mpi_create(const char *tmpl, MPI_Comm comm, const metall_mpi_
     struct mm_where where;
     mm_where_of_self(&where);
     resolve_at(&c, tmpl, where.node, root, path);
-    bool root_existed, old, leader = false, made_root = false, placed = false;
+    bool root_existed, old, leader = false, made_root = false, made_marker = false,
+                                         placed = false;
     metall_manager *m = NULL;
     create_check(&c, root, path, opt && opt->overwrite, &root_existed, &old);
     if (!mc_ctx_agree(&c))
         goto fail;
     leader = mc_ctx_leader(&c, root);
+    char tag[17], other[17];
+    mc_ctx_tag(&c, tag);
     int any_old = old, agreed_old = 0;
     MPI_Allreduce(&any_old, &agreed_old, 1, MPI_INT, MPI_MAX, c.comm);
     if (!mc_ctx_agree(&c))
@@ -447,12 +450,22 @@ metall_mpi *metall_mpi_create(const char *tmpl, MPI_Comm comm, const metall_mpi_
     if (agreed_old && !remove_layout(&c, root, path, leader, old, false))
         goto fail;
     if (leader) {
-        made_root = !root_existed;
-        int rc = mm_mkdir_p(root);
+        /* only what this job makes is undone: the root if its mkdir made
+         * it, the marker (and the rest) if it claimed the root */
+        made_root = mkdir(root, 0755) == 0;
+        int rc = made_root ? 0 : mm_mkdir_p(root);
         if (rc)
             mc_ctx_fail(&c, rc, "cannot create %s: %s", root, strerror(rc));
-        else if ((rc = mm_write_marker(root, c.size)))
+        else if ((rc = mm_write_marker(root, c.size, tag, true)) == EEXIST &&
+                 !(mm_read_marker_tag(root, other) == 0 && strcmp(other, tag) == 0))
+            mc_ctx_fail(&c, EEXIST,
+                        "%s was made a metall-c MPI datastore by someone else meanwhile "
+                        "(another job?); left it untouched",
+                        root);
+        else if (rc && rc != EEXIST)
             mc_ctx_fail(&c, rc, "cannot write %s/%s: %s", root, MM_MARKER_NAME, strerror(rc));
+        else
+            made_marker = rc == 0; /* EEXIST: a leader of this call on a shared root */
     }
     if (!mc_ctx_agree(&c))
         goto undo;
@@ -490,15 +503,15 @@ undo:
     if (placed)
         remove_placement(root, c.rank);
     mc_ctx_agree(&c); /* all datastores are gone before the leaders tidy up */
-    if (leader) {
+    if (leader && made_marker) {
         char p[PATH_MAX];
         if (!join(p, root, MM_MANIFEST_NAME))
             mm_unlink(p);
         if (!join(p, root, MM_MARKER_NAME))
             mm_unlink(p);
-        if (made_root)
-            rmdir(root);
     }
+    if (leader && made_root)
+        rmdir(root);
     mc_ctx_agree(&c);
 fail:
     free(h);
@@ -566,24 +579,19 @@ static int produce_copy(const void *arg, const char *tpath)
     return metall_copy((const char *)arg, tpath) ? 0 : -1;
 }
 
-/* Remove what a failed publish made: this rank's subdirectories, then the
- * leaders' marker, manifest and directories. Collective. */
-static void publish_undo(struct mc_ctx *c, bool leader, const char *troot, const char *tpath,
-                         const char *droot, const char *dpath)
+/* Remove what a failed publish made, and only that: this rank's
+ * temporary subdirectory, then the leaders' temporary roots, and DST when
+ * this job's own rename made it (`renamed`: the rename never replaces, so
+ * what stands at DST otherwise is another job's). Collective. */
+static void publish_undo(struct mc_ctx *c, bool leader, bool renamed, const char *troot,
+                         const char *tpath, const char *droot)
 {
     mm_remove_tree(tpath);
-    mm_remove_tree(dpath); /* dst did not exist before: it is ours */
     mc_ctx_agree(c);
     if (leader) {
-        const char *roots[2] = {troot, droot};
-        for (int i = 0; i < 2; i++) {
-            char p[PATH_MAX];
-            if (!join(p, roots[i], MM_MANIFEST_NAME))
-                mm_unlink(p);
-            if (!join(p, roots[i], MM_MARKER_NAME))
-                mm_unlink(p);
-            rmdir(roots[i]);
-        }
+        if (renamed)
+            mm_remove_tree(droot);
+        mm_remove_tree(troot);
     }
     mc_ctx_agree(c);
 }
@@ -614,12 +622,12 @@ static bool publish(struct mc_ctx *c, const char *dst_tmpl, struct mm_entry *all
     }
     if (!mc_ctx_agree(c))
         return false;
-    bool leader = mc_ctx_leader(c, droot);
+    bool leader = mc_ctx_leader(c, droot), renamed = false;
     if (leader && !mc_ctx_failed(c)) {
         int rc = mm_mkdir_p(troot);
         if (rc)
             mc_ctx_fail(c, rc, "cannot create %s: %s", troot, strerror(rc));
-        else if ((rc = mm_write_marker(troot, c->size)))
+        else if ((rc = mm_write_marker(troot, c->size, tag, false)))
             mc_ctx_fail(c, rc, "cannot write %s/%s: %s", troot, MM_MARKER_NAME, strerror(rc));
     }
     if (!mc_ctx_agree(c))
@@ -632,10 +640,18 @@ static bool publish(struct mc_ctx *c, const char *dst_tmpl, struct mm_entry *all
     struct mm_entry mine;
     make_entry(c, tpath, &mine);
     mc_ctx_allgather_entries(c, &mine, all);
-    if (leader && !mc_ctx_failed(c) && rename(troot, droot) != 0) {
+    if (leader && !mc_ctx_failed(c)) {
+        int rc = mm_publish(troot, droot, true);
+        if (rc == 0)
+            renamed = true;
+        else if (rc == EEXIST)
+            mc_ctx_fail(c, EEXIST,
+                        "%s was created by someone else meanwhile (another job?); left it "
+                        "untouched",
+                        droot);
         /* another node sharing this root (parallel FS) may have renamed it */
-        if (!(errno == ENOENT && mm_is_dir(droot) == 0))
-            mc_ctx_fail(c, errno, "cannot rename %s to %s: %s", troot, droot, strerror(errno));
+        else if (!(rc == ENOENT && mm_is_dir(droot) == 0))
+            mc_ctx_fail(c, rc, "cannot rename %s to %s: %s", troot, droot, strerror(rc));
     }
     if (!mc_ctx_agree(c))
         goto undo;
@@ -654,7 +670,7 @@ static bool publish(struct mc_ctx *c, const char *dst_tmpl, struct mm_entry *all
         goto undo;
     return true;
 undo:
-    publish_undo(c, leader, troot, tpath, droot, dpath);
+    publish_undo(c, leader, renamed, troot, tpath, droot);
     return false;
 }
 

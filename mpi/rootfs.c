@@ -72,8 +72,30 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-/* Write dir/name atomically through a temporary name unique to this writer. */
-static int write_atomic(const char *dir, const char *name, const char *text, size_t len)
+int mm_publish(const char *from, const char *to, bool is_dir)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return errno == ENOTEMPTY ? EEXIST : errno;
+    /* no RENAME_NOREPLACE here: claim the name first (mkdir and link both
+     * fail with EEXIST when it is taken), then move into it */
+    if (!is_dir)
+        return link(from, to) ? errno : (unlink(from), 0);
+    if (mkdir(to, 0755) != 0)
+        return errno;
+    if (rename(from, to) != 0) {
+        int e = errno;
+        rmdir(to);
+        return e;
+    }
+    return 0;
+}
+
+/* Write dir/name atomically through a temporary name unique to this
+ * writer; with noreplace, EEXIST when dir/name exists (nothing replaced). */
+static int write_file(const char *dir, const char *name, const char *text, size_t len,
+                      bool noreplace)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
     uint32_t r = 0;
@@ -98,13 +120,20 @@ static int write_atomic(const char *dir, const char *name, const char *text, siz
         rc = errno;
     if (close(fd) && !rc)
         rc = errno;
-    if (!rc && rename(tmp, path))
+    if (!rc && noreplace)
+        rc = mm_publish(tmp, path, false);
+    else if (!rc && rename(tmp, path))
         rc = errno;
     if (rc) {
         unlink(tmp);
         return rc;
     }
     return fsync_dir(dir);
+}
+
+static int write_atomic(const char *dir, const char *name, const char *text, size_t len)
+{
+    return write_file(dir, name, text, len, false);
 }
 
 static int read_text(const char *dir, const char *name, char **out)
@@ -150,12 +179,30 @@ static int read_text(const char *dir, const char *name, char **out)
     return 0;
 }
 
-int mm_write_marker(const char *root, int partitions)
+int mm_write_marker(const char *root, int partitions, const char *tag, bool claim)
 {
-    char text[128];
+    char text[160];
+    /* readers of format 1 stop after the partition count: the tag line is
+     * an addition they ignore */
     int n = snprintf(text, sizeof text, "%s %d\npartitions %d\n", MM_MARKER_MAGIC,
                      MM_FORMAT_VERSION, partitions);
-    return write_atomic(root, MM_MARKER_NAME, text, (size_t)n);
+    if (tag)
+        n += snprintf(text + n, sizeof text - (size_t)n, "tag %.16s\n", tag);
+    return write_file(root, MM_MARKER_NAME, text, (size_t)n, claim);
+}
+
+int mm_read_marker_tag(const char *root, char tag[17])
+{
+    char *text;
+    int rc = read_text(root, MM_MARKER_NAME, &text);
+    if (rc)
+        return rc;
+    const char *t = strstr(text, "\ntag ");
+    tag[0] = '\0';
+    if (!t || sscanf(t, "\ntag %16[0-9a-f]", tag) != 1)
+        rc = ENOENT;
+    free(text);
+    return rc;
 }
 
 int mm_read_marker(const char *root, int *partitions, char *why, size_t whysize)

@@ -24,6 +24,7 @@
 #ifndef METALLC_MPI_ROOTFS_H
 #define METALLC_MPI_ROOTFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,7 +90,17 @@ int mm_subdir(char *out, size_t size, const char *root, int rank);
 int mm_expand(const char *tmpl, int rank, const char *host, int numa, char *out,
               size_t size);
 
-int mm_write_marker(const char *root, int partitions);
+/* Rename from to to, never replacing: EEXIST when `to` exists (a file or a
+ * directory, empty or not). RENAME_NOREPLACE, else a claim of the name by
+ * mkdir (is_dir) or link first. */
+int mm_publish(const char *from, const char *to, bool is_dir);
+
+/* Write ROOT's marker, with the tag of the call that writes it (NULL:
+ * none). With claim, EEXIST (nothing written) when one exists: the marker
+ * is the claim of a root by one job; otherwise it is replaced. */
+int mm_write_marker(const char *root, int partitions, const char *tag, bool claim);
+/* The tag in ROOT's marker; ENOENT when the marker or its tag is absent. */
+int mm_read_marker_tag(const char *root, char tag[17]);
 /* ENOENT when absent; EBADMSG (why says what) when damaged. */
 int mm_read_marker(const char *root, int *partitions, char *why, size_t whysize);
 
