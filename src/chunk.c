@@ -562,6 +562,7 @@ static void release_run(metall_manager *m, uint32_t idx, uint32_t n)
         ci->kind = MC_CHUNK_FREE;
         ci->cls = 0;
         ci->val = 0;
+        ci->zero = 0; /* it held the user's data: only a punch makes it zero */
         atomic_store_explicit(&cd->cls[idx + k], MC_CLS_NONE, memory_order_relaxed);
         set_free(cd, idx + k);
     }
@@ -621,6 +622,7 @@ int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2
     for (uint32_t k = idx + n; k < end; k++) {
         clear_free(cd, k);
         cd->info[k].kind = MC_CHUNK_BODY;
+        cd->info[k].zero = 0; /* the user writes it from now on */
         atomic_store_explicit(&cd->cls[k], MC_CLS_LARGE, memory_order_relaxed);
     }
     cd->info[idx].val = n2;

@@ -98,8 +98,10 @@ struct chunk_info {
     uint8_t in_pool;         /* FREE: 1 in the pool, 2 queued for punching, 3 being punched */
     uint8_t arena;           /* SMALL: the arena whose bin owns it */
     uint8_t holes;           /* SMALL: free-slot pages punched; back before use */
-    uint8_t zero;            /* FREE: contents known to be zero (never written, or
-                                punched successfully since): calloc skips memset */
+    uint8_t zero;            /* FREE: contents known to be zero: calloc skips memset.
+                                Set only for fresh chunks (extend) and by a successful
+                                punch; cleared whenever a chunk is handed out (also by
+                                in-place growth) or freed */
     uint32_t val;            /* SMALL: free slots; LARGE: run length */
     uint32_t next, prev;     /* bin's non-full list (SMALL) */
     uint32_t hint;           /* first bitmap word that may have a free bit */
