@@ -270,8 +270,10 @@ static void check_not_busy(struct mc_ctx *c, const char *path)
         mc_ctx_fail_core(c);
 }
 
-/* Leaders: remove the subdir-N and placement-N left in root (other rank
- * counts). */
+/* Leaders: remove what is left in root of this library: subdir-N and
+ * placement-N of other rank counts, and what interrupted operations left
+ * (core temporaries of subdirectories, temporary marker or manifest
+ * files). The user's own files stay. */
 static void remove_other_subdirs(struct mc_ctx *c, const char *root)
 {
     DIR *d = opendir(root);
@@ -282,20 +284,19 @@ static void remove_other_subdirs(struct mc_ctx *c, const char *root)
     }
     struct dirent *de;
     while ((de = readdir(d))) {
-        int n, used = 0;
         char p[PATH_MAX];
-        if (sscanf(de->d_name, MM_PLACEMENT_PREFIX "%d%n", &n, &used) == 1 &&
-            de->d_name[used] == '\0') {
-            if (!join(p, root, de->d_name))
-                mm_unlink(p); /* informational: a leftover is harmless */
+        enum mm_root_entry k = mm_root_entry_kind(de->d_name);
+        if (k == MM_ENTRY_OTHER || k == MM_ENTRY_ROOT_FILE || join(p, root, de->d_name))
             continue;
-        }
-        if (sscanf(de->d_name, "subdir-%d%n", &n, &used) != 1 || de->d_name[used] != '\0')
-            continue;
-        if (join(p, root, de->d_name))
-            continue;
-        if (!metall_remove(p) && errno != ENOENT)
+        if (k == MM_ENTRY_PLACEMENT)
+            mm_unlink(p); /* informational: a leftover is harmless */
+        else if (k == MM_ENTRY_SUBDIR && !metall_remove(p) && errno != ENOENT)
             mc_ctx_fail_core(c);
+        else if (k == MM_ENTRY_LEFTOVER) {
+            int rc = mm_remove_tree(p);
+            if (rc && rc != ENOENT)
+                mc_ctx_fail(c, rc, "cannot remove %s: %s", p, strerror(rc));
+        }
     }
     closedir(d);
 }
@@ -715,6 +716,22 @@ bool metall_mpi_copy(const char *src_root, const char *dst_root, MPI_Comm comm)
 
 /* ---- remove / consistent / partitions -------------------------------------- */
 
+/* Remove accepts a root with a marker, or one an interrupted remove left
+ * without it (only entries of an MPI root). The leader decides. */
+static void remove_check(struct mc_ctx *c, const char *root, bool leader)
+{
+    if (mc_ctx_failed(c) || !leader || has_marker(root))
+        return;
+    bool ours = false;
+    int rc = mm_root_is_ours(root, &ours);
+    if (rc)
+        mc_ctx_fail(c, rc, "cannot read %s: %s", root, strerror(rc));
+    else if (!ours)
+        mc_ctx_fail(c, EINVAL,
+                    "%s is not a metall-c MPI datastore (no %s marker); nothing removed", root,
+                    MM_MARKER_NAME);
+}
+
 bool metall_mpi_remove(const char *tmpl, MPI_Comm comm)
 {
     struct mc_ctx c;
@@ -725,18 +742,12 @@ bool metall_mpi_remove(const char *tmpl, MPI_Comm comm)
         if (rc)
             mc_ctx_fail(&c, rc, "%s: %s on this host", root,
                         rc == ENOENT ? "no such directory" : strerror(rc));
-        else if (!has_marker(root))
-            mc_ctx_fail(&c, EINVAL,
-                        "%s is not a metall-c MPI datastore (no %s marker); nothing removed",
-                        root, MM_MARKER_NAME);
-        else
-            check_not_busy(&c, path);
     }
-    if (mc_ctx_agree(&c)) {
-        bool leader = mc_ctx_leader(&c, root);
-        if (mc_ctx_agree(&c))
-            remove_layout(&c, root, path, leader, true, true);
-    }
+    bool leader = mc_ctx_leader(&c, root);
+    remove_check(&c, root, leader);
+    check_not_busy(&c, path);
+    if (mc_ctx_agree(&c))
+        remove_layout(&c, root, path, leader, true, true);
     return mc_ctx_finish(&c);
 }
 

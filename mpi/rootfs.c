@@ -11,6 +11,7 @@
  */
 #include "rootfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -500,4 +501,89 @@ int mm_is_dir(const char *path)
     if (stat(path, &st) != 0)
         return errno;
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+/* name ends in INFIX + what the writer appends: PID-HEX8 (core) or HEX16 */
+static bool ends_with_tag(const char *name, const char *infix, bool pid)
+{
+    const char *t = strstr(name, infix);
+    if (!t || t == name)
+        return false;
+    t += strlen(infix);
+    if (pid) {
+        size_t d = strspn(t, "0123456789");
+        if (d == 0 || t[d] != '-')
+            return false;
+        t += d + 1;
+        return strlen(t) == 8 && strspn(t, "0123456789abcdef") == 8;
+    }
+    return strlen(t) == 16 && strspn(t, "0123456789abcdef") == 16;
+}
+
+/* ".NAME.tmp-PID-HEX8", NAME one of the files write_file() writes */
+static bool is_file_tmp(const char *name)
+{
+    static const char *const ours[] = {MM_MARKER_NAME, MM_MANIFEST_NAME, MM_PLACEMENT_PREFIX};
+    if (name[0] != '.' || !ends_with_tag(name, ".tmp-", true))
+        return false;
+    for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
+        if (strncmp(name + 1, ours[i], strlen(ours[i])) == 0)
+            return true;
+    return false;
+}
+
+enum mm_leftover mm_leftover_kind(const char *name)
+{
+    if (ends_with_tag(name, MM_TMP_INFIX, false))
+        return MM_LEFTOVER_MPI_TMP;
+    if (ends_with_tag(name, ".metall-tmp-", true))
+        return MM_LEFTOVER_CORE_TMP;
+    if (is_file_tmp(name))
+        return MM_LEFTOVER_FILE_TMP;
+    return MM_LEFTOVER_NONE;
+}
+
+/* "PREFIX<digits>" exactly */
+static bool is_numbered(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(name, prefix, n) != 0)
+        return false;
+    size_t d = strspn(name + n, "0123456789");
+    return d > 0 && name[n + d] == '\0';
+}
+
+enum mm_root_entry mm_root_entry_kind(const char *name)
+{
+    if (strcmp(name, MM_MARKER_NAME) == 0 || strcmp(name, MM_MANIFEST_NAME) == 0)
+        return MM_ENTRY_ROOT_FILE;
+    if (is_numbered(name, "subdir-"))
+        return MM_ENTRY_SUBDIR;
+    if (is_numbered(name, MM_PLACEMENT_PREFIX))
+        return MM_ENTRY_PLACEMENT;
+    enum mm_leftover k = mm_leftover_kind(name);
+    if (k == MM_LEFTOVER_FILE_TMP || (k == MM_LEFTOVER_CORE_TMP && strncmp(name, "subdir-", 7) == 0))
+        return MM_ENTRY_LEFTOVER;
+    return MM_ENTRY_OTHER;
+}
+
+int mm_root_is_ours(const char *root, bool *ours)
+{
+    DIR *d = opendir(root);
+    if (!d)
+        return errno;
+    struct dirent *de;
+    int n = 0;
+    *ours = true;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        n++;
+        if (mm_root_entry_kind(de->d_name) == MM_ENTRY_OTHER)
+            *ours = false;
+    }
+    closedir(d);
+    if (n == 0)
+        *ours = false; /* an empty directory is nobody's datastore */
+    return 0;
 }

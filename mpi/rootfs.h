@@ -110,6 +110,32 @@ int mm_write_manifest(const char *root, const struct mm_manifest *m);
 int mm_read_manifest(const char *root, struct mm_manifest *m, char *why, size_t whysize);
 void mm_manifest_free(struct mm_manifest *m);
 
+/* What an interrupted operation of this library leaves, by name:
+ * DST.metall-mpi-tmp-HEX16 (an MPI snapshot or copy), DST.metall-tmp-PID-HEX8
+ * (a core snapshot or copy, e.g. ROOT/subdir-3.metall-tmp-...), and
+ * .NAME.tmp-PID-HEX8 (a marker, manifest or placement file being written). */
+enum mm_leftover {
+    MM_LEFTOVER_NONE,
+    MM_LEFTOVER_MPI_TMP,
+    MM_LEFTOVER_CORE_TMP,
+    MM_LEFTOVER_FILE_TMP,
+};
+enum mm_leftover mm_leftover_kind(const char *name);
+
+/* What an entry of an MPI root is: what remove deletes, and what it
+ * leaves (OTHER: the user's). */
+enum mm_root_entry {
+    MM_ENTRY_OTHER,
+    MM_ENTRY_ROOT_FILE, /* marker, manifest */
+    MM_ENTRY_SUBDIR,    /* subdir-N */
+    MM_ENTRY_PLACEMENT, /* placement-N */
+    MM_ENTRY_LEFTOVER,  /* subdir-N.metall-tmp-..., .NAME.tmp-... */
+};
+enum mm_root_entry mm_root_entry_kind(const char *name);
+/* Whether root is non-empty and holds only entries of an MPI root (a root
+ * whose marker an interrupted remove already deleted). */
+int mm_root_is_ours(const char *root, bool *ours);
+
 /* mkdir -p; EEXIST is not an error. */
 int mm_mkdir_p(const char *path);
 /* rm -r without following symlinks; ENOENT when absent. */

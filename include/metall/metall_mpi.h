@@ -179,7 +179,12 @@ bool metall_mpi_copy(const char *src_root, const char *dst_root, MPI_Comm comm);
 /**
  * Delete the MPI datastore at @p root: the manifest first (so a partial
  * removal never looks valid), then every rank's datastore, then the marker
- * and the directory (when empty).
+ * and the directory (when empty). Also removes what an interrupted
+ * operation of this library left there: the temporary root of an
+ * interrupted snapshot or copy (`DST.metall-mpi-tmp-*`, passed as @p root)
+ * with its partial subdirectories, and a root whose marker an interrupted
+ * remove already deleted (so calling it again finishes the job). Files of
+ * the user in @p root stay. `metall-leftovers DIR` finds such leftovers.
  * @param root the root directory (templates as at create).
  * @param comm the communicator.
  * @return true on every rank, or false on every rank with errno: ENOENT,

@@ -1,0 +1,58 @@
+#!/bin/sh
+# metall-leftovers: finds, lists and removes what interrupted operations
+# left (core and MPI temporaries), keeps everything else, and reports
+# errors with a message and a non-zero exit.
+#   test_leftovers.sh TOOL SCRATCH
+set -u
+tool=$1 d=$2
+fail() { echo "FAIL: $*" >&2; exit 1; }
+rm -rf "$d" && mkdir -p "$d" || fail "cannot make $d"
+
+# leftovers
+mkdir -p "$d/a/ds.metall-tmp-123-0badcafe/segment" "$d/pfs/snap.metall-mpi-tmp-00112233aabbccdd/subdir-0"
+head -c 65536 /dev/zero > "$d/a/ds.metall-tmp-123-0badcafe/segment/block-000000"
+echo "metall-c-mpi 1" > "$d/pfs/snap.metall-mpi-tmp-00112233aabbccdd/metall_mpi"
+mkdir -p "$d/root/subdir-0"
+echo x > "$d/root/.metall_mpi_manifest.tmp-77-0123abcd"
+mkdir -p "$d/root/subdir-1.metall-tmp-9-deadbeef"
+# look-alikes that must stay
+mkdir -p "$d/keep/ds.metall-tmp-xyz" "$d/keep/ds.metall-mpi-tmp-short"
+echo x > "$d/keep/notes.tmp-1-2" && echo x > "$d/keep/.bashrc.tmp-77-0123abcd"
+echo x > "$d/keep/file.metall-tmp-1-0badcafe"   # a file, not a directory
+
+out=$("$tool" "$d") || fail "listing exited $?"
+echo "$out"
+n=$(echo "$out" | grep -c -- '-tmp ')
+[ "$n" -eq 4 ] || fail "expected 4 leftovers, listed $n"
+echo "$out" | grep -q "^core-tmp .*$d/a/ds.metall-tmp-123-0badcafe\$" || fail "core temporary not listed"
+echo "$out" | grep -q "^mpi-tmp .*snap.metall-mpi-tmp-00112233aabbccdd\$" || fail "MPI temporary not listed"
+echo "$out" | grep -q "^file-tmp .*\.metall_mpi_manifest.tmp-77-0123abcd\$" || fail "file temporary not listed"
+echo "$out" | grep -q "keep" && fail "a look-alike was listed"
+echo "$out" | tail -1 | grep -q "^4 leftovers" || fail "bad summary"
+
+# dry run deletes nothing
+"$tool" --remove --dry-run "$d" > /dev/null || fail "dry run exited $?"
+[ -d "$d/a/ds.metall-tmp-123-0badcafe" ] || fail "dry run removed something"
+# min-age keeps fresh ones
+out=$("$tool" --remove --min-age 3600 "$d") || fail "min-age exited $?"
+[ -d "$d/a/ds.metall-tmp-123-0badcafe" ] || fail "--min-age removed a fresh leftover"
+
+# remove
+"$tool" --remove "$d" || fail "remove exited $?"
+[ ! -e "$d/a/ds.metall-tmp-123-0badcafe" ] || fail "core temporary left"
+[ ! -e "$d/pfs/snap.metall-mpi-tmp-00112233aabbccdd" ] || fail "MPI temporary left"
+[ ! -e "$d/root/.metall_mpi_manifest.tmp-77-0123abcd" ] || fail "file temporary left"
+[ ! -e "$d/root/subdir-1.metall-tmp-9-deadbeef" ] || fail "subdir temporary left"
+[ -d "$d/root/subdir-0" ] && [ -d "$d/keep/ds.metall-tmp-xyz" ] && [ -f "$d/keep/notes.tmp-1-2" ] \
+  && [ -f "$d/keep/file.metall-tmp-1-0badcafe" ] || fail "removed something that is not a leftover"
+out=$("$tool" "$d") || fail "second listing exited $?"
+echo "$out" | tail -1 | grep -q "^0 leftovers" || fail "leftovers after remove: $out"
+
+# errors and help
+"$tool" "$d/missing" 2> "$d/err" && fail "a missing directory exited 0"
+grep -q "missing" "$d/err" || fail "no message naming the missing directory"
+"$tool" --bogus "$d" 2> /dev/null; [ $? -eq 2 ] || fail "unknown option did not exit 2"
+"$tool" 2> /dev/null; [ $? -eq 2 ] || fail "no directory did not exit 2"
+"$tool" --help | grep -q "usage: metall-leftovers" || fail "--help"
+rm -rf "$d"
+echo "ok"
