@@ -8,6 +8,7 @@
 #include <metall/metall.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -119,37 +120,144 @@ static void append(char *buf, size_t size, size_t *len, const char *fmt, ...)
     }
 }
 
-/* Rank 0 writes the message from every rank's record. */
-static void compose(struct mc_ctx *c, const struct mc_record *rec, int nfail)
+void mc_ranks_format(const int *r, int n, char *out, size_t size)
 {
     size_t len = 0;
-    char *b = c->final_msg;
-    append(b, sizeof c->final_msg, &len, "%s: failed on %d of %d rank%s", c->what, nfail,
-           c->size, c->size == 1 ? "" : "s");
-    /* every rank shown gets an equal share of the message, so that the
-     * last ones are named too when the causes are long (paths) */
-    int to_show = nfail > 9 ? 8 : nfail; /* keep the message readable at scale */
-    size_t room = len + 24 < sizeof c->final_msg ? sizeof c->final_msg - len - 24 : 0; /* "; and N more" */
-    size_t share = to_show ? room / (size_t)to_show : room;
-    int shown = 0;
-    for (int r = 0; r < c->size; r++) {
-        if (!rec[r].err)
-            continue;
-        if (shown == to_show) {
-            append(b, sizeof c->final_msg, &len, "; and %d more", nfail - shown);
-            break;
+    out[0] = '\0';
+    for (int i = 0; i < n;) {
+        /* the longest run from r[i] with one step: "a-b" (step 1), "a-b
+         * step s" (3 or more), else the single rank */
+        int j = i + 1, step = i + 1 < n ? r[i + 1] - r[i] : 1;
+        while (j < n && r[j] - r[j - 1] == step)
+            j++;
+        int run = j - i;
+        const char *sep = i ? "," : "";
+        if (run >= 2 && step == 1)
+            append(out, size, &len, "%s%d-%d", sep, r[i], r[j - 1]);
+        else if (run >= 3)
+            append(out, size, &len, "%s%d-%d step %d", sep, r[i], r[j - 1], step);
+        else {
+            append(out, size, &len, "%s%d", sep, r[i]);
+            j = i + 1;
         }
+        i = j;
+    }
+}
+
+/* Failing ranks grouped by cause, for compose(). */
+struct mc_group {
+    int first, count; /* index into the sorted order, ranks in the group */
+    int low;          /* its lowest rank */
+};
+
+static const struct mc_record *g_sort_rec; /* rank 0 only, during compose */
+
+static int by_cause(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    int c = strncmp(g_sort_rec[x].msg, g_sort_rec[y].msg, MM_WHY_MAX);
+    if (!c)
+        c = g_sort_rec[x].err - g_sort_rec[y].err;
+    return c ? c : x - y;
+}
+
+static bool by_cause_key_differs(const struct mc_record *rec, int x, int y)
+{
+    return rec[x].err != rec[y].err || strncmp(rec[x].msg, rec[y].msg, MM_WHY_MAX) != 0;
+}
+
+static int by_size(const void *a, const void *b)
+{
+    const struct mc_group *x = a, *y = b;
+    /* the odd ones out first: they are the likely culprits */
+    return x->count != y->count ? x->count - y->count : x->low - y->low;
+}
+
+/* "rank 3 (node7)" or "ranks 0-10 (node7)" / "(4 hosts)" */
+static void group_head(char *out, size_t size, const struct mc_record *rec, const int *ranks,
+                       int n)
+{
+    char list[256];
+    int hosts = 1;
+    for (int i = 1; i < n && hosts == 1; i++)
+        hosts += strncmp(rec[ranks[i]].host, rec[ranks[0]].host, MM_HOST_MAX) != 0;
+    int *sorted = malloc((size_t)n * sizeof *sorted);
+    if (sorted) {
+        memcpy(sorted, ranks, (size_t)n * sizeof *sorted);
+        for (int i = 1; i < n; i++) /* already nearly sorted: insertion */
+            for (int k = i; k > 0 && sorted[k - 1] > sorted[k]; k--) {
+                int t = sorted[k];
+                sorted[k] = sorted[k - 1];
+                sorted[k - 1] = t;
+            }
+        mc_ranks_format(sorted, n, list, sizeof list);
+        free(sorted);
+    } else {
+        snprintf(list, sizeof list, "%d...", ranks[0]);
+    }
+    if (hosts == 1)
+        snprintf(out, size, "rank%s %s (%.*s)", n > 1 ? "s" : "", list, MM_HOST_MAX,
+                 rec[ranks[0]].host);
+    else
+        snprintf(out, size, "ranks %s (several hosts)", list);
+}
+
+/* Rank 0 writes the message from every rank's record: every failing rank
+ * named (compressed), then the causes, the rarest first. */
+static void compose(struct mc_ctx *c, const struct mc_record *rec, int nfail)
+{
+    size_t len = 0, size = sizeof c->final_msg;
+    char *b = c->final_msg;
+    int *idx = malloc((size_t)nfail * sizeof *idx);
+    struct mc_group *g = malloc((size_t)nfail * sizeof *g);
+    char *list = malloc(size / 2);
+    if (!idx || !g || !list) {
+        append(b, size, &len, "%s: failed on %d of %d ranks", c->what, nfail, c->size);
+        goto out;
+    }
+    int k = 0;
+    for (int r = 0; r < c->size; r++)
+        if (rec[r].err)
+            idx[k++] = r;
+    mc_ranks_format(idx, nfail, list, size / 2);
+    append(b, size, &len, "%s: failed on %d of %d rank%s (%s %s)", c->what, nfail, c->size,
+           c->size == 1 ? "" : "s", nfail == 1 ? "rank" : "ranks", list);
+    g_sort_rec = rec;
+    qsort(idx, (size_t)nfail, sizeof *idx, by_cause);
+    int ng = 0;
+    for (int i = 0; i < nfail; i++) {
+        if (i == 0 || by_cause_key_differs(rec, idx[i - 1], idx[i]))
+            g[ng++] = (struct mc_group){i, 0, idx[i]};
+        g[ng - 1].count++;
+        if (idx[i] < g[ng - 1].low)
+            g[ng - 1].low = idx[i];
+    }
+    qsort(g, (size_t)ng, sizeof *g, by_size);
+    /* every cause shown gets an equal share of what is left, so that the
+     * last ones are named too when the causes are long (paths) */
+    int to_show = ng;
+    while (to_show > 1 && (size - len - 64) / (size_t)to_show < 160)
+        to_show--;
+    size_t share = (size - len - 64) / (size_t)to_show;
+    for (int i = 0; i < to_show; i++) {
+        char head[400];
+        group_head(head, sizeof head, rec, idx + g[i].first, g[i].count);
+        const char *msg = rec[idx[g[i].first]].msg;
         size_t start = len;
-        append(b, sizeof c->final_msg, &len, "%s rank %d (%.*s): ", shown ? ";" : ":", r,
-               MM_HOST_MAX, rec[r].host);
-        size_t used = len - start, msglen = strnlen(rec[r].msg, MM_WHY_MAX);
+        append(b, size, &len, "%s %s: ", i ? ";" : ":", head);
+        size_t used = len - start, msglen = strnlen(msg, MM_WHY_MAX);
         int keep = used + 3 < share ? (int)(share - used - 3) : 0;
         if (msglen <= (size_t)keep + 3)
-            append(b, sizeof c->final_msg, &len, "%.*s", (int)msglen, rec[r].msg);
+            append(b, size, &len, "%.*s", (int)msglen, msg);
         else
-            append(b, sizeof c->final_msg, &len, "%.*s...", keep, rec[r].msg);
-        shown++;
+            append(b, size, &len, "%.*s...", keep, msg);
     }
+    if (to_show < ng)
+        append(b, size, &len, "; and %d other cause%s", ng - to_show, ng - to_show > 1 ? "s" : "");
+out:
+    free(idx);
+    free(g);
+    free(list);
 }
 
 /* After a failed step: every rank learns the failing ranks and causes. */
@@ -238,20 +346,78 @@ bool mc_ctx_agree(struct mc_ctx *c)
     return false;
 }
 
-void mc_ctx_same(struct mc_ctx *c, const char *s, const char *what)
+uint64_t mc_hash(const char *s)
 {
-    if (c->comm == MPI_COMM_NULL)
-        return;
     uint64_t h = 0xcbf29ce484222325ull;
     for (const char *p = s ? s : ""; *p; p++) {
         h ^= (unsigned char)*p;
         h *= 0x100000001b3ull;
     }
+    return h;
+}
+
+/* Boyer-Moore majority vote as a reduction of (candidate, weight) pairs:
+ * the result holds the value that more than half the ranks hold, if any. */
+static void majority_op(void *in, void *inout, int *len, MPI_Datatype *type)
+{
+    (void)type;
+    uint64_t *a = in, *b = inout;
+    for (int i = 0; i < *len; i++, a += 2, b += 2) {
+        if (a[0] == b[0])
+            b[1] += a[1];
+        else if (a[1] > b[1]) {
+            b[0] = a[0];
+            b[1] = a[1] - b[1];
+        } else {
+            b[1] -= a[1];
+        }
+    }
+}
+
+/* The value most ranks hold (more than half), else rank 0's. */
+static uint64_t reference_hash(struct mc_ctx *c, uint64_t h)
+{
+    uint64_t mine[2] = {h, 1}, vote[2] = {h, 0};
+    MPI_Op op;
+    MPI_Datatype pair;
+    MPI_Type_contiguous(2, MPI_UINT64_T, &pair);
+    MPI_Type_commit(&pair);
+    MPI_Op_create(majority_op, 0, &op);
+    MPI_Allreduce(mine, vote, 1, pair, op, c->comm);
+    MPI_Op_free(&op);
+    MPI_Type_free(&pair);
+    int same = h == vote[0], holders = 0;
+    MPI_Allreduce(&same, &holders, 1, MPI_INT, MPI_SUM, c->comm);
+    uint64_t ref = h;
+    if (2 * holders > c->size)
+        return vote[0];
+    MPI_Bcast(&ref, 1, MPI_UINT64_T, 0, c->comm);
+    return ref;
+}
+
+void mc_ctx_same(struct mc_ctx *c, const char *s, const char *what)
+{
+    if (c->comm == MPI_COMM_NULL)
+        return;
+    uint64_t h = mc_hash(s);
     uint64_t v[2] = {h, ~h}, mx[2] = {0, 0};
     MPI_Allreduce(v, mx, 2, MPI_UINT64_T, MPI_MAX, c->comm);
-    if (mx[0] != h || mx[1] != ~h)
-        mc_ctx_fail(c, EINVAL, "the ranks passed different %s (this rank: \"%s\")", what,
-                    s ? s : "(null)");
+    if (mx[0] == h && mx[1] == ~h)
+        return; /* the same everywhere: one Allreduce */
+    /* only the odd ones out fail, and say what the others passed */
+    uint64_t ref = reference_hash(c, h);
+    int holder = h == ref ? c->rank : c->size, first = 0, n = 0, one = h == ref;
+    MPI_Allreduce(&holder, &first, 1, MPI_INT, MPI_MIN, c->comm);
+    MPI_Allreduce(&one, &n, 1, MPI_INT, MPI_SUM, c->comm);
+    char other[PATH_MAX];
+    snprintf(other, sizeof other, "%s", s ? s : "(null)");
+    MPI_Bcast(other, (int)sizeof other, MPI_CHAR, first, c->comm);
+    other[sizeof other - 1] = '\0';
+    if (h != ref)
+        mc_ctx_fail(c, EINVAL,
+                    "the ranks passed different %s: this rank passed \"%s\", %d of %d ranks "
+                    "(rank %d first) passed \"%s\"",
+                    what, s ? s : "(null)", n, c->size, first, other);
 }
 
 bool mc_ctx_leader(struct mc_ctx *c, const char *key)
@@ -271,11 +437,7 @@ bool mc_ctx_leader(struct mc_ctx *c, const char *key)
     /* compare hashes rather than whole paths: P x PATH_MAX bytes per node
      * would be wasteful; a collision only makes two leaders, which is safe
      * since marker and manifest are replaced atomically */
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const char *p = key; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= 0x100000001b3ull;
-    }
+    uint64_t h = mc_hash(key);
     uint64_t *all = calloc((size_t)nsize, sizeof *all);
     uint64_t dummy[1];
     /* without memory this rank still takes part, and leads to be safe */

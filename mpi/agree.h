@@ -22,7 +22,7 @@
 #include <mpi.h>
 #include <stdbool.h>
 
-#define MC_MSG_MAX 1024
+#define MC_MSG_MAX 4096
 
 /* metall-c core (src/error.c): set errno and metall_errmsg(). */
 void metall_internal_set_error(int err, const char *msg);
@@ -58,7 +58,9 @@ static inline bool mc_ctx_failed(const struct mc_ctx *c) { return c->err != 0; }
 /* End a step: true on every rank when every rank succeeded. Collective. */
 bool mc_ctx_agree(struct mc_ctx *c);
 /* Check that every rank passed the same string (e.g. the root template).
- * Collective; a mismatch is recorded on every rank. */
+ * Collective. On a mismatch the odd ones out fail: the ranks that differ
+ * from what more than half of them passed (from rank 0 without a
+ * majority), each saying what it and the others passed. */
 void mc_ctx_same(struct mc_ctx *c, const char *s, const char *what);
 /* Whether this rank is the lowest rank of its node whose `key` (an
  * expanded root) is the same: that rank writes the node's marker and
@@ -69,6 +71,10 @@ void mc_ctx_tag(struct mc_ctx *c, char out[17]);
 /* Gather every rank's manifest entry to every rank (P entries). Collective. */
 void mc_ctx_allgather_entries(struct mc_ctx *c, const struct mm_entry *mine,
                               struct mm_entry *all);
+/* FNV-1a of a string (NULL as ""). */
+uint64_t mc_hash(const char *s);
+/* Rank numbers (ascending) as "0-10,12,14-20 step 2" into out. */
+void mc_ranks_format(const int *ranks, int n, char *out, size_t size);
 /* Free the communicators (when owned) and, if a failure was agreed, set
  * errno and metall_errmsg() to it. Returns whether the call succeeded. */
 bool mc_ctx_finish(struct mc_ctx *c);

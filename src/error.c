@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ERRMSG_SIZE 1024
+#define ERRMSG_SIZE 4096 /* MPI messages name many ranks */
 
 static __thread char errmsg[ERRMSG_SIZE];
 
