@@ -5,7 +5,11 @@
  * compare, a size-class computation and a pop from / push onto a per-class
  * stack; no lock, no atomic read-modify-write, no system call. Everything
  * else (refills, drains, large objects, read-only managers, errors) is in
- * out-of-line slow paths. Counts are stored with relaxed atomics only so
+ * out-of-line slow paths. free() ignores pointers past the heap's
+ * high-water mark (heap_end) and into chunks without a size class; it does
+ * not detect double frees or interior pointers of small objects on the fast
+ * path (measured: 7-9 more instructions per free), only when the slots
+ * reach the bins. Counts are stored with relaxed atomics only so
  * that stats may read them from another thread; on x86-64 and aarch64 they
  * compile to plain loads and stores.
  */
@@ -119,7 +123,7 @@ static __attribute__((noinline)) void free_drain(metall_manager *m, struct tbin 
 static __attribute__((noinline)) void free_slow(metall_manager *m, void *p, size_t off,
                                                 unsigned c)
 {
-    if (!m || m->read_only || off >= m->seg.capacity)
+    if (!m || m->read_only || off >= LOAD(m->heap_end))
         return; /* not ours to free: ignore, as documented */
     if (c < MC_NCLASSES) {
         bin_free_batch(m, c, &p, 1);
@@ -134,8 +138,8 @@ void metall_free(metall_manager *m, void *ptr)
     if (MC_UNLIKELY(!ptr || !m))
         return;
     size_t off = (size_t)((char *)ptr - m->head.base_);
-    if (MC_UNLIKELY(off >= m->seg.capacity))
-        return;
+    if (MC_UNLIKELY(off >= LOAD(m->heap_end)))
+        return; /* outside the heap, or in a chunk never used */
     unsigned c = atomic_load_explicit(&m->chunk_cls[off >> MC_CHUNK_SHIFT], memory_order_relaxed);
     if (MC_LIKELY(c < MC_NCLASSES)) {
         struct tcache *tc = tcache_get(m);
@@ -181,11 +185,11 @@ size_t metall_usable_size(metall_manager *m, const void *ptr)
     if (!m || !ptr)
         return 0;
     size_t off = (size_t)((const char *)ptr - m->head.base_);
-    if (off >= m->seg.capacity)
+    if (off >= LOAD(m->heap_end))
         return 0;
     unsigned c = atomic_load_explicit(&m->chunk_cls[off >> MC_CHUNK_SHIFT], memory_order_relaxed);
-    if (c < MC_NCLASSES)
-        return mc_classes[c].size;
+    if (c < MC_NCLASSES) /* a slot's start, not a pointer into one */
+        return (off & MC_CHUNK_MASK) % mc_classes[c].size ? 0 : mc_classes[c].size;
     if (c == MC_CLS_LARGE && !(off & MC_CHUNK_MASK))
         return (size_t)chunk_large_len(m, (uint32_t)(off >> MC_CHUNK_SHIFT)) << MC_CHUNK_SHIFT;
     return 0;
@@ -202,7 +206,7 @@ void *metall_realloc(metall_manager *m, void *ptr, size_t size)
         return NULL;
     }
     size_t off = (size_t)((char *)ptr - m->head.base_);
-    if (off >= m->seg.capacity) {
+    if (off >= LOAD(m->heap_end)) {
         mc_fail(EINVAL, "%s: realloc of a pointer outside the heap", m->path);
         return NULL;
     }

@@ -181,7 +181,9 @@ void bin_free_batch(metall_manager *m, unsigned c, void *const *slots, unsigned 
         uint32_t idx = (uint32_t)(((off & MC_CHUNK_MASK) * k->div_magic) >> 32);
         uint32_t w = idx >> 6;
         uint64_t bit = (uint64_t)1 << (idx & 63);
-        if (MC_UNLIKELY(info->kind != MC_CHUNK_SMALL || !(info->bitmap[w] & bit)))
+        if (MC_UNLIKELY(info->kind != MC_CHUNK_SMALL || info->cls != c ||
+                        (size_t)idx * k->size != (off & MC_CHUNK_MASK) ||
+                        !(info->bitmap[w] & bit)))
             continue; /* double free or foreign pointer: ignore, never corrupt */
         info->bitmap[w] &= ~bit;
         if (w < info->hint)

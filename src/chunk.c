@@ -78,6 +78,7 @@ int chunk_dir_init(metall_manager *m)
     cd->info[0].kind = MC_CHUNK_RESERVED;
     cd->cls[0] = MC_CLS_NONE;
     m->chunk_cls = cd->cls;
+    m->heap_end = MC_CHUNK_SIZE;
     return 0;
 }
 
@@ -145,6 +146,22 @@ static uint32_t next_free(const struct chunk_dir *cd, uint32_t from)
     }
 }
 
+/* Raise the high-water mark to n (lock held): the chunks in between are
+ * fresh (FREE, never written, no size class). */
+static void set_high_water(metall_manager *m, uint32_t n)
+{
+    struct chunk_dir *cd = &m->chunks;
+    for (uint32_t k = cd->nchunks; k < n; k++) {
+        memset(&cd->info[k], 0, sizeof cd->info[k]);
+        cd->info[k].kind = MC_CHUNK_FREE;
+        cd->info[k].zero = 1; /* never written */
+        atomic_store_explicit(&cd->cls[k], MC_CLS_NONE, memory_order_relaxed);
+        set_free(cd, k);
+    }
+    cd->nchunks = n;
+    __atomic_store_n(&m->heap_end, (size_t)n << MC_CHUNK_SHIFT, __ATOMIC_RELAXED);
+}
+
 static void release_run(metall_manager *m, uint32_t idx, uint32_t n);
 static void queue_punch(metall_manager *m, uint32_t idx, uint32_t n);
 static void queue_prefault(metall_manager *m, uint32_t from, uint32_t end);
@@ -169,13 +186,7 @@ static void extend(metall_manager *m, uint32_t idx, uint32_t n)
     if (!m->seg.numa && !m->seg.populate)
         end = end + MC_LOOKAHEAD - 1 < mapped ? end + MC_LOOKAHEAD - 1 : mapped;
     uint32_t first_fresh = cd->nchunks;
-    for (uint32_t k = cd->nchunks; k < end; k++) {
-        memset(&cd->info[k], 0, sizeof cd->info[k]);
-        cd->info[k].kind = MC_CHUNK_FREE;
-        cd->info[k].zero = 1; /* never written */
-        set_free(cd, k);
-    }
-    cd->nchunks = end;
+    set_high_water(m, end);
     if (end == idx + n)
         return; /* no look-ahead: back_run() backs the run outside the lock */
     uint32_t from = idx > first_fresh ? first_fresh : idx;
@@ -607,12 +618,7 @@ int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2
             errno = 0;
             goto out;
         }
-        for (uint32_t k = cd->nchunks; k < end; k++) {
-            memset(&cd->info[k], 0, sizeof cd->info[k]);
-            cd->info[k].zero = 1; /* never written */
-            set_free(cd, k);
-        }
-        cd->nchunks = end;
+        set_high_water(m, end);
     }
     for (uint32_t k = idx + n; k < end; k++)
         if (cd->info[k].in_pool)
@@ -673,6 +679,7 @@ void chunk_dir_rebuild(metall_manager *m)
             c = MC_CLS_LARGE;
         atomic_store_explicit(&cd->cls[i], c, memory_order_relaxed);
     }
+    __atomic_store_n(&m->heap_end, (size_t)cd->nchunks << MC_CHUNK_SHIFT, __ATOMIC_RELAXED);
 }
 
 uint32_t chunk_free_large(metall_manager *m, uint32_t idx)

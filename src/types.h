@@ -174,6 +174,9 @@ struct metall_manager {
     struct metall_manager_head_ head; /* base: must stay first (metall.h) */
     uint64_t id;                      /* unique in the process, never reused */
     _Atomic uint8_t *chunk_cls;       /* == chunks.cls, here for the free path */
+    size_t heap_end;                  /* chunks.nchunks << MC_CHUNK_SHIFT (relaxed atomic):
+                                         free() and usable_size() ignore pointers past it,
+                                         so never-used chunks are never taken for slots */
     bool read_only;
     struct segment seg;
     struct chunk_dir chunks;

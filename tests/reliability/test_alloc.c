@@ -139,6 +139,76 @@ static void test_calloc_random_paths(void **state)
     }
 }
 
+/* ---- stray pointers ------------------------------------------------------ */
+
+/* Free p (a pointer the heap never handed out) and check it is ignored:
+ * usable_size 0, and no later allocation returns it or overlaps it. */
+static void check_stray_ignored(metall_manager *m, char *stray, const char *what)
+{
+    metall_free(m, stray);
+    metall_free(m, stray + 8);
+    enum { N = 2000 };
+    static char *got[N];
+    for (int i = 0; i < N; i++) {
+        got[i] = metall_malloc(m, 8);
+        assert_non_null(got[i]);
+        if (got[i] == stray || got[i] == stray + 8)
+            fail_msg("%s: malloc(8) returned the stray pointer after freeing it", what);
+    }
+    for (int i = 0; i < N; i++)
+        metall_free(m, got[i]);
+    if (metall_usable_size(m, stray) != 0)
+        fail_msg("%s: usable_size %zu, expected 0", what, metall_usable_size(m, stray));
+}
+
+static void test_stray_pointers_ignored(void **state)
+{
+    (void)state;
+    char ds[4200];
+    path_in(ds, sizeof ds, "stray");
+    metall_options o = {.capacity = (size_t)1 << 30};
+    metall_manager *m = metall_create_ex(ds, &o);
+    assert_non_null(m);
+    char *small = metall_malloc(m, 64);
+    char *large = metall_malloc(m, 5 * MiB);
+    assert_non_null(small);
+    assert_non_null(large);
+    uint64_t lo = metall_offset_of(m, large);
+    char *base = metall_ptr_at(m, 1) - 1;
+    /* a chunk inside the mapped block that was never used, one past the
+     * mapped block, the last chunk of the capacity, chunk 0 (reserved),
+     * the body of a large object, a chunk used and freed since */
+    char *never = base + ((size_t)100 << 21) + 4096;
+    check_stray_ignored(m, never, "never-used chunk in the mapped block");
+    check_stray_ignored(m, base + ((size_t)300 << 21), "chunk past the mapped block");
+    check_stray_ignored(m, base + o.capacity - ((size_t)1 << 21), "last chunk of the capacity");
+    check_stray_ignored(m, base + 64, "chunk 0");
+    check_stray_ignored(m, large + ((size_t)2 << 21), "body of a large object");
+    char *freed = metall_malloc(m, 3 * MiB);
+    assert_non_null(freed);
+    metall_free(m, freed);
+    check_stray_ignored(m, freed, "freed large object");
+    /* the objects themselves are untouched and still free normally */
+    assert_int_equal(metall_usable_size(m, small), 64);
+    assert_int_equal(metall_usable_size(m, large), 6 * MiB);
+    assert_int_equal(metall_offset_of(m, large), lo);
+    /* a large object allocated now over the never-used chunk must not
+     * overlap anything handed out above */
+    char *big = metall_malloc(m, 300 * MiB);
+    assert_non_null(big);
+    metall_free(m, big);
+    metall_free(m, small);
+    metall_free(m, large);
+    assert_true(metall_close(m));
+    /* and after reopening (the class table is rebuilt from the file) */
+    m = metall_open(ds);
+    assert_non_null(m);
+    base = metall_ptr_at(m, 1) - 1;
+    check_stray_ignored(m, base + ((size_t)100 << 21), "never-used chunk after reopen");
+    assert_true(metall_close(m));
+    assert_true(metall_remove(ds));
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -157,6 +227,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_calloc_after_grow_and_shrink),
         cmocka_unit_test(test_calloc_random_paths),
+        cmocka_unit_test(test_stray_pointers_ignored),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
