@@ -509,6 +509,32 @@ bool metall_close(metall_manager *m)
 
 /* ---- snapshot / copy ------------------------------------------------------ */
 
+/* DST.metall-tmp-PID-RANDOM, with DST's last component shortened so that
+ * the name fits NAME_MAX whenever DST's does (the prefix stays readable). */
+static int tmp_name(const char *dst, unsigned pid, uint32_t r, char *tmp, size_t size)
+{
+    char suffix[64];
+    int sl = snprintf(suffix, sizeof suffix, MC_TMP_INFIX "%u-%08x", pid, r);
+    char *nd = norm_path(dst);
+    if (!nd)
+        return mc_fail(ENOMEM, "out of memory");
+    char *base = strrchr(nd, '/');
+    base = base ? base + 1 : nd;
+    size_t bl = strlen(base);
+    if (bl > NAME_MAX) {
+        free(nd);
+        return mc_fail(ENAMETOOLONG, "%s: the last component is longer than %d bytes", dst,
+                       NAME_MAX);
+    }
+    if (bl + (size_t)sl > NAME_MAX)
+        base[NAME_MAX - sl] = '\0';
+    int w = snprintf(tmp, size, "%s%s", nd, suffix);
+    free(nd);
+    if (w < 0 || (size_t)w >= size)
+        return mc_fail(ENAMETOOLONG, "%s: path too long", dst);
+    return 0;
+}
+
 /* A unique temporary directory beside dst; dst must not exist. */
 static int make_tmp_dir(const char *dst, char *tmp, size_t size)
 {
@@ -533,11 +559,8 @@ static int make_tmp_dir(const char *dst, char *tmp, size_t size)
     uint32_t r;
     if (os_random(&r, sizeof r)) /* mkdir below still refuses a clash */
         r = (uint32_t)time(NULL) ^ atomic_fetch_add(&counter, 1);
-    char *nd = norm_path(dst);
-    int w = snprintf(tmp, size, "%s.metall-tmp-%d-%08x", nd, (int)getpid(), r);
-    free(nd);
-    if (w < 0 || (size_t)w >= size)
-        return mc_fail(ENAMETOOLONG, "%s: path too long", dst);
+    if (tmp_name(dst, (unsigned)getpid(), r, tmp, size))
+        return -1;
     if (mkdir(tmp, 0755) != 0)
         return mc_fail_sys(errno, "cannot create %s", tmp);
     char seg[PATH_MAX];
@@ -745,10 +768,29 @@ bool metall_copy(const char *src, const char *dst)
 
 /* ---- remove / consistent / properties ------------------------------------- */
 
+/* EINVAL if path (trailing slashes ignored) is a symbolic link: removing
+ * would delete the link and leave the datastore, or delete the datastore
+ * behind a name the caller may not mean. */
+static int check_not_symlink(const char *path)
+{
+    char *np = norm_path(path);
+    if (!np)
+        return mc_fail(ENOMEM, "out of memory");
+    struct stat st;
+    bool link = lstat(np, &st) == 0 && S_ISLNK(st.st_mode);
+    free(np);
+    if (link)
+        return mc_fail(EINVAL,
+                       "%s is a symbolic link; metall_remove() does not follow it: remove the "
+                       "datastore by its real path (and the link with unlink())",
+                       path);
+    return 0;
+}
+
 bool metall_remove(const char *path)
 {
     mc_error_clear();
-    if (check_path_arg(path) || check_is_dir(path))
+    if (check_path_arg(path) || check_not_symlink(path) || check_is_dir(path))
         return false;
     if (!has_datastore_magic(path))
         return mc_fail(EINVAL, "%s is not a metall-c datastore; not removing it", path), false;
