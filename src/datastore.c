@@ -17,6 +17,7 @@
 #include "bin.h"
 #include "chunk.h"
 #include "error.h"
+#include "hook.h"
 #include "layout.h"
 #include "mgmt.h"
 #include "named.h"
@@ -64,6 +65,13 @@ const struct mc_options *mc_options(void)
 }
 
 /* ---- helpers ------------------------------------------------------------- */
+
+/* A test hook point (hook.h): -1 with the injected errno, else 0. */
+static int hook_step(const char *point, const char *path)
+{
+    int e = mc_hook(point, path);
+    return e ? mc_fail(e, "%s: %s failed (injected by a test)", path, point) : 0;
+}
 
 static int check_path_arg(const char *path)
 {
@@ -456,13 +464,15 @@ static int persist(metall_manager *m)
     pthread_mutex_lock(&m->chunks.lock);
     unsigned nblocks = m->seg.nblocks;
     pthread_mutex_unlock(&m->chunks.lock);
-    if (segment_sync(&m->seg, nblocks))
+    if (segment_sync(&m->seg, nblocks) || hook_step("persist:synced", m->path))
         return -1;
     void *c, *n;
     size_t cl, nl;
     if (build_images(m, m->uuid, &c, &cl, &n, &nl, NULL, NULL))
         return -1;
     int rc = write_file(m->path, MC_FILE_CHUNKS_NAME, c, cl);
+    if (!rc)
+        rc = hook_step("persist:chunks", m->path);
     if (!rc)
         rc = write_file(m->path, MC_FILE_NAMES_NAME, n, nl);
     free(c);
@@ -661,6 +671,8 @@ static int publish(const char *tmp, const char *dst)
         if (rename(tmp, dst) != 0)
             return mc_fail_sys(errno, "cannot rename %s to %s", tmp, dst);
     }
+    if (hook_step("publish:renamed", dst))
+        return -1;
     rc = os_fsync_parent(dst);
     if (rc)
         return mc_fail_sys(rc, "cannot sync the parent of %s", dst);
@@ -697,11 +709,17 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     uint8_t *free_chunks = NULL;
     int rc = new_uuid(dst, uuid);
     if (!rc)
+        rc = hook_step("snapshot:tmp", tmp);
+    if (!rc)
         rc = build_images(m, uuid, &c, &cl, &n, &nl, &nblocks, &free_chunks);
+    if (!rc)
+        rc = hook_step("snapshot:cut", tmp);
     if (!rc)
         rc = copy_blocks(m->path, tmp, nblocks);
     if (!rc)
         punch_free_chunks(tmp, m->seg.block_size, nblocks, free_chunks);
+    if (!rc)
+        rc = hook_step("snapshot:blocks", tmp);
     if (!rc)
         rc = mgmt_write_datastore(tmp, uuid, &info);
     if (!rc)
@@ -711,7 +729,11 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     if (!rc)
         rc = copy_one(m->path, tmp, MC_FILE_DESCRIPTION_NAME, true);
     if (!rc)
+        rc = hook_step("snapshot:mgmt", tmp);
+    if (!rc)
         rc = mgmt_write_closed(tmp, uuid);
+    if (!rc)
+        rc = hook_step("snapshot:closed", tmp);
     if (!rc)
         rc = publish(tmp, dst);
     pthread_mutex_unlock(&m->meta_lock);

@@ -11,13 +11,6 @@
 
 #define N_VALUES 10000
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void create_with_values(const char *root, uint64_t seed)
 {
     metall_mpi *h = metall_mpi_create(root, MPI_COMM_WORLD, NULL);
@@ -138,7 +131,8 @@ static void test_incomplete_root(void **state)
     CHECK_ALL(access(root, F_OK) != 0);
 }
 
-/* Created by half the ranks, opened by all: fails on every rank, fast. */
+/* Created by half the ranks, opened by all: fails on every rank (a hang
+ * would be the test's timeout, not a wall-clock assertion). */
 static void test_wrong_rank_count(void **state)
 {
     (void)state;
@@ -156,17 +150,14 @@ static void test_wrong_rank_count(void **state)
         MPI_Comm_free(&sub);
     }
     CHECK_ALL(ok);
-    double t0 = now();
     errno = 0;
     metall_mpi *h = metall_mpi_open(root, MPI_COMM_WORLD);
-    double dt = now() - t0;
     CHECK_ALL(h == NULL);
     CHECK_ALL(errno == ERANGE);
     char expect[128];
     snprintf(expect, sizeof expect, "holds %d partitions but the communicator has %d ranks",
              half, g_size);
     CHECK_ALL(strstr(metall_errmsg(), expect) != NULL);
-    CHECK_ALL(dt < 5.0);
     CHECK_ALL(!metall_mpi_consistent(root, MPI_COMM_WORLD));
     CHECK_ALL(metall_mpi_partitions(root, MPI_COMM_WORLD) == half);
     /* every rank alone (size 1) is wrong too (with 1 partition, all ranks
@@ -201,10 +192,8 @@ static void test_missing_subdir(void **state)
         rename(sub, moved);
     MPI_Barrier(MPI_COMM_WORLD);
     errno = 0;
-    double t0 = now();
     metall_mpi *h = metall_mpi_open(root, MPI_COMM_WORLD);
     CHECK_ALL(h == NULL);
-    CHECK_ALL(now() - t0 < 5.0);
     CHECK_ALL(errno == ENOENT);
     char who[512];
     snprintf(who, sizeof who, "rank %d (%s): %s does not exist", g_size - 1, g_host, sub);

@@ -3,9 +3,17 @@
  * promised may be lost.
  *
  * A child allocates, frees, rewrites, flushes and snapshots in a loop (fixed
- * seeds) and reports each completed snapshot (name and content checksum)
- * through a pipe. The parent kills it after a pseudo-random delay (fixed
- * seeds), then checks:
+ * seeds) and reports each snapshot it starts and completes (number and
+ * content checksum) through a pipe. Rounds alternate between two kinds of
+ * kill, and no verdict depends on how fast the machine is:
+ *  - at a step: the child kills itself at the N-th passage of a named step
+ *    of snapshot or flush (the library's test hook, hook.h), so every step
+ *    is hit and the state it must leave is known exactly (a temporary
+ *    directory, or a complete snapshot not yet reported);
+ *  - at a random time: the parent waits for the child's first completed
+ *    snapshot, then kills it after a pseudo-random delay (fixed seeds), so
+ *    the kill may land anywhere, in the middle of a copy too.
+ * Then the parent checks:
  *  - the datastore is not consistent and refuses to open (ENOTRECOVERABLE),
  *    for writing and read-only;
  *  - the last completed snapshot opens and verifies exactly: the checksum
@@ -20,6 +28,7 @@
  */
 #include "rel_common.h"
 
+#include "hook.h"
 #include "layout.h"
 
 #include <dirent.h>
@@ -47,16 +56,30 @@ struct table {
 };
 
 /* What the child tells the parent. */
+enum { REP_CREATED = 1, REP_SNAP_DONE, REP_FAILED, REP_KILLING, REP_SNAP_START };
 struct report {
-    uint32_t type; /* 1: created; 2: snapshot done; 3: failure */
-    uint32_t snap; /* snapshot number */
+    uint32_t type; /* REP_* */
+    uint32_t snap; /* snapshot number (REP_KILLING: the step's index) */
     uint64_t sum;  /* content checksum of the snapshot */
     uint64_t nobj;
 };
 
+/* The steps a round may kill at (library test hook points). */
+static const char *const kill_steps[] = {
+    "snapshot:tmp", "snapshot:cut",    "snapshot:blocks", "snapshot:mgmt",
+    "snapshot:closed", "publish:renamed", "persist:synced", "persist:chunks",
+};
+enum { NSTEPS = sizeof kill_steps / sizeof kill_steps[0] };
+
 static int g_kills = 20;
 static int g_max_delay_ms = 400;
 static char g_root[4096];
+
+/* The child's kill step: index into kill_steps, or -1; and at which
+ * passage of it. */
+static int g_kill_step = -1;
+static unsigned g_kill_nth, g_kill_seen;
+static int g_report_fd = -1;
 
 /* Checksum of the whole state as the table describes it. */
 static uint64_t state_sum(metall_manager *m, const struct table *t, uint64_t *nobj)
@@ -86,8 +109,20 @@ static void child_report(int fd, uint32_t type, uint32_t snap, uint64_t sum, uin
 static void child_fail(int fd, const char *what)
 {
     fprintf(stderr, "crash child: %s failed: %s (errno %d)\n", what, metall_errmsg(), errno);
-    child_report(fd, 3, 0, 0, 0);
+    child_report(fd, REP_FAILED, 0, 0, 0);
     _exit(2);
+}
+
+/* The hook in the child: die at the chosen passage of the chosen step. */
+static int kill_hook(const char *point, const char *path)
+{
+    (void)path;
+    if (g_kill_step >= 0 && strcmp(point, kill_steps[g_kill_step]) == 0 &&
+        ++g_kill_seen == g_kill_nth) {
+        child_report(g_report_fd, REP_KILLING, (uint32_t)g_kill_step, 0, 0);
+        raise(SIGKILL);
+    }
+    return 0;
 }
 
 /* The workload; runs until killed. */
@@ -101,11 +136,15 @@ static void child_main(const char *ds, const char *snaps, uint64_t seed, int fd)
     if (!t)
         child_fail(fd, "named_malloc");
     memset(t, 0, sizeof *t);
-    child_report(fd, 1, 0, 0, 0);
+    child_report(fd, REP_CREATED, 0, 0, 0);
+    g_report_fd = fd;
+    mc_test_hook = kill_hook;
     uint64_t s = seed;
     size_t live = 0;
     uint32_t nsnap = 0;
     for (uint64_t op = 1;; op++) {
+        if (g_kill_step >= 0 && op > 200000)
+            child_fail(fd, "reaching the kill step");
         uint64_t r = rel_splitmix(&s);
         int slot = (int)((r >> 8) % MAXOBJ);
         struct entry *e = &t->e[slot];
@@ -115,10 +154,11 @@ static void child_main(const char *ds, const char *snaps, uint64_t seed, int fd)
             snprintf(dst, sizeof dst, "%s/s%04u", snaps, nsnap + 1);
             t->nsnap = nsnap + 1; /* the state the snapshot will hold */
             uint64_t nobj, sum = state_sum(m, t, &nobj);
+            child_report(fd, REP_SNAP_START, nsnap + 1, sum, nobj);
             if (!metall_snapshot(m, dst))
                 child_fail(fd, "snapshot");
             nsnap++;
-            child_report(fd, 2, nsnap, sum, nobj);
+            child_report(fd, REP_SNAP_DONE, nsnap, sum, nobj);
         } else if (what < 6) {
             if (!metall_flush(m))
                 child_fail(fd, "flush");
@@ -198,7 +238,103 @@ static int verify_snapshot(const char *path, uint32_t snap, bool check_sum, uint
     return bad;
 }
 
-static long g_tmp_left, g_snaps_checked, g_rounds_without_snapshot;
+static long g_tmp_left, g_snaps_checked, g_step_kills[NSTEPS], g_random_kills;
+
+/* Run the child until it dies: by its own hand at kill step `step` (its
+ * nth passage), or (step < 0) by ours after its first snapshot and a
+ * delay. Returns the last completed and the last started snapshot, and
+ * the step it died at (-1: killed by the parent). */
+static void run_child(const char *ds, const char *snaps, uint64_t seed, int step, unsigned nth,
+                      long delay_ms, struct report *last, struct report *started, int *died_at)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        g_kill_step = step;
+        g_kill_nth = nth;
+        child_main(ds, snaps, seed, p[1]);
+        _exit(0);
+    }
+    close(p[1]);
+    *last = *started = (struct report){0, 0, 0, 0};
+    *died_at = -1;
+    struct report r;
+    bool killed = false;
+    /* reports until the child dies (EOF); the parent kills it only in a
+     * random round, after the first completed snapshot and the delay */
+    while (read(p[0], &r, sizeof r) == (ssize_t)sizeof r) {
+        assert_int_not_equal(r.type, REP_FAILED);
+        if (r.type == REP_SNAP_START)
+            *started = r;
+        if (r.type == REP_SNAP_DONE)
+            *last = r;
+        if (r.type == REP_KILLING)
+            *died_at = (int)r.snap;
+        if (step < 0 && !killed && r.type == REP_SNAP_DONE) {
+            struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            kill(pid, SIGKILL);
+            killed = true;
+        }
+    }
+    close(p[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    /* the child died by a kill, not by a failure of its own */
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    if (step >= 0)
+        assert_int_equal(*died_at, step);
+}
+
+/* Check the visible snapshots and temporary directories; returns how many
+ * temporary directories there were. */
+static int check_snapshots(const char *snaps, const struct report *last,
+                           const struct report *started)
+{
+    DIR *d = opendir(snaps);
+    assert_non_null(d);
+    struct dirent *de;
+    int tmp_here = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sp[4600];
+        snprintf(sp, sizeof sp, "%s/%.255s", snaps, de->d_name);
+        if (strstr(de->d_name, MC_TMP_INFIX)) {
+            /* an interrupted snapshot: must never pass for a datastore */
+            tmp_here++;
+            errno = 0;
+            assert_null(metall_open(sp));
+            assert_null(metall_open_read_only(sp));
+            continue;
+        }
+        unsigned num = 0;
+        assert_int_equal(sscanf(de->d_name, "s%u", &num), 1);
+        assert_true(num >= 1);
+        /* a snapshot published after the last report (killed between the
+         * rename and the report) is legal: at most one, the one started */
+        assert_true(num <= last->snap + 1);
+        const struct report *want = num == last->snap ? last : num == started->snap ? started : NULL;
+        assert_int_equal(verify_snapshot(sp, num, want != NULL, want ? want->sum : 0,
+                                         want ? want->nobj : 0),
+                         0);
+        assert_true(metall_consistent(sp));
+        g_snaps_checked++;
+    }
+    closedir(d);
+    return tmp_here;
+}
+
+static bool visible(const char *snaps, uint32_t num)
+{
+    char sp[4400];
+    snprintf(sp, sizeof sp, "%s/s%04u", snaps, num);
+    return num && access(sp, F_OK) == 0;
+}
 
 static void one_round(int round)
 {
@@ -208,39 +344,16 @@ static void one_round(int round)
     snprintf(snaps, sizeof snaps, "%s/snaps", dir);
     assert_int_equal(mkdir(dir, 0755), 0);
     assert_int_equal(mkdir(snaps, 0755), 0);
-    int p[2];
-    assert_int_equal(pipe(p), 0);
     uint64_t seed = 0xC0FFEE + (uint64_t)round * 7919;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        child_main(ds, snaps, seed, p[1]);
-        _exit(0);
-    }
-    close(p[1]);
-    struct report r;
-    /* wait until the datastore exists, then let the child run a while */
-    assert_int_equal(read(p[0], &r, sizeof r), (ssize_t)sizeof r);
-    assert_int_equal(r.type, 1);
+    /* even rounds kill at a step (cycling through all of them, at the
+     * 1st, 2nd or 3rd passage), odd rounds at a random time */
+    int step = round % 2 == 0 ? (round / 2) % NSTEPS : -1;
+    unsigned nth = 1 + (unsigned)(round / (2 * NSTEPS)) % 3;
     uint64_t ds_seed = 0xDEAD + (uint64_t)round;
-    long delay_ms = 5 + (long)(rel_splitmix(&ds_seed) % (uint64_t)g_max_delay_ms);
-    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-    kill(pid, SIGKILL);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    /* the child must have died by our kill, not by a failure of its own */
-    struct report last = {0, 0, 0, 0};
-    ssize_t n;
-    while ((n = read(p[0], &r, sizeof r)) == (ssize_t)sizeof r) {
-        assert_int_not_equal(r.type, 3);
-        if (r.type == 2)
-            last = r;
-    }
-    close(p[0]);
-    assert_true(WIFSIGNALED(status));
-    assert_int_equal(WTERMSIG(status), SIGKILL);
+    long delay_ms = (long)(rel_splitmix(&ds_seed) % (uint64_t)g_max_delay_ms);
+    struct report last, started;
+    int died_at;
+    run_child(ds, snaps, seed, step, nth, delay_ms, &last, &started, &died_at);
 
     /* the crashed datastore refuses to open */
     assert_false(metall_consistent(ds));
@@ -253,38 +366,26 @@ static void one_round(int round)
     assert_int_equal(errno, ENOTRECOVERABLE);
 
     /* every visible snapshot verifies; the last reported one exactly */
-    DIR *d = opendir(snaps);
-    assert_non_null(d);
-    struct dirent *de;
-    int tmp_here = 0;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char sp[4600];
-        snprintf(sp, sizeof sp, "%s/%.255s", snaps, de->d_name);
-        if (strstr(de->d_name, ".metall-tmp-")) {
-            /* an interrupted snapshot: must never pass for a datastore */
-            tmp_here++;
-            errno = 0;
-            assert_null(metall_open(sp));
-            assert_null(metall_open_read_only(sp));
-            continue;
-        }
-        unsigned num = 0;
-        assert_int_equal(sscanf(de->d_name, "s%u", &num), 1);
-        assert_true(num >= 1);
-        /* a snapshot published after the last report (killed between the
-         * rename and the report) is legal: at most one */
-        assert_true(num <= last.snap + 1);
-        bool exact = num == last.snap;
-        assert_int_equal(verify_snapshot(sp, num, exact, last.sum, last.nobj), 0);
-        assert_true(metall_consistent(sp));
-        g_snaps_checked++;
-    }
-    closedir(d);
+    int tmp_here = check_snapshots(snaps, &last, &started);
+    assert_true(tmp_here <= 1);
     g_tmp_left += tmp_here;
-    if (last.snap == 0)
-        g_rounds_without_snapshot++;
+    if (step < 0) {
+        g_random_kills++;
+        assert_true(last.snap >= 1); /* the parent waited for one */
+    } else {
+        g_step_kills[step]++;
+        const char *name = kill_steps[step];
+        bool in_snapshot = strncmp(name, "snapshot:", 9) == 0;
+        /* the exact state each step leaves: inside a snapshot, its
+         * temporary directory and no snapshot; after the rename, the
+         * complete snapshot; in a flush, neither */
+        assert_int_equal(tmp_here, in_snapshot ? 1 : 0);
+        if (in_snapshot || strcmp(name, "publish:renamed") == 0)
+            assert_int_equal(started.snap, last.snap + 1);
+        assert_int_equal(visible(snaps, last.snap + 1), strcmp(name, "publish:renamed") == 0);
+        if (last.snap)
+            assert_true(visible(snaps, last.snap));
+    }
 
     /* nothing stale blocks the next steps: restore the last snapshot over
      * the crashed datastore, open it for writing, snapshot again, close */
@@ -307,8 +408,12 @@ static void one_round(int round)
     metall_manager *m = metall_create(ds);
     assert_non_null(m);
     assert_true(metall_close(m));
-    fprintf(stderr, "round %2d: killed after %4ld ms, last snapshot %u, tmp dirs left %d\n",
-            round, delay_ms, last.snap, tmp_here);
+    if (step >= 0)
+        fprintf(stderr, "round %3d: killed at %s (passage %u), last snapshot %u, tmp dirs %d\n",
+                round, kill_steps[step], nth, last.snap, tmp_here);
+    else
+        fprintf(stderr, "round %3d: killed %4ld ms after snapshot 1, last snapshot %u, tmp dirs %d\n",
+                round, delay_ms, last.snap, tmp_here);
     assert_int_equal(rel_rm_tree(dir), 0);
 }
 
@@ -319,11 +424,13 @@ static void test_kill_at_random_points(void **state)
     for (int i = 0; i < g_kills; i++)
         one_round(i);
     fprintf(stderr,
-            "%d kills: %ld snapshots verified, %ld interrupted-snapshot temp dirs found "
-            "(none opened), %ld rounds killed before the first snapshot\n",
-            g_kills, g_snaps_checked, g_tmp_left, g_rounds_without_snapshot);
-    /* the test must actually exercise snapshots */
-    assert_true(g_snaps_checked >= g_kills / 2);
+            "%d kills (%ld at random times): %ld snapshots verified, %ld interrupted-snapshot "
+            "temp dirs found (none opened)\n",
+            g_kills, g_random_kills, g_snaps_checked, g_tmp_left);
+    /* every step was killed at, once there were enough rounds for it */
+    for (int k = 0; k < NSTEPS && g_kills >= 2 * NSTEPS; k++)
+        if (!g_step_kills[k])
+            fail_msg("no round killed at %s", kill_steps[k]);
     rel_rm_tree(g_root);
 }
 
