@@ -111,8 +111,8 @@ static bool has_datastore_magic(const char *path)
     char f[PATH_MAX];
     if (join(f, sizeof f, path, MC_FILE_DATASTORE_NAME))
         return false;
-    int fd = open(f, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    int fd;
+    if (os_open_regular(f, O_RDONLY, 0, &fd))
         return false;
     char magic[8];
     ssize_t r = read(fd, magic, sizeof magic);
@@ -140,12 +140,16 @@ static int take_lock(const char *path, bool exclusive, bool create)
     char f[PATH_MAX];
     if (join(f, sizeof f, path, MC_FILE_LOCK_NAME))
         return -1;
-    int fd = open(f, (exclusive ? O_RDWR : O_RDONLY) | (create ? O_CREAT : 0) | O_CLOEXEC, 0644);
-    if (fd < 0 && !exclusive && (errno == ENOENT || errno == EACCES))
+    int fd;
+    int rc = os_open_regular(f, (exclusive ? O_RDWR : O_RDONLY) | (create ? O_CREAT : 0), 0644,
+                             &fd);
+    if (rc && !exclusive && (rc == ENOENT || rc == EACCES))
         return -2; /* a reader on a read-only copy: no lock to take */
-    if (fd < 0)
-        return mc_fail_sys(errno, "%s: cannot open the lock file %s", path, f);
-    int rc = os_lock(fd, exclusive);
+    if (rc == EINVAL || rc == ELOOP)
+        return mc_fail(EBADMSG, "%s: the lock file %s is not a regular file", path, f);
+    if (rc)
+        return mc_fail_sys(rc, "%s: cannot open the lock file %s", path, f);
+    rc = os_lock(fd, exclusive);
     if (rc) {
         close(fd);
         if (rc == EBUSY)
@@ -632,8 +636,8 @@ static void punch_free_chunks(const char *dir, size_t block_size, unsigned nbloc
         snprintf(name, sizeof name, MC_BLOCK_FMT, b);
         if (join(f, sizeof f, dir, name))
             return;
-        int fd = open(f, O_RDWR | O_CLOEXEC);
-        if (fd < 0)
+        int fd;
+        if (os_open_regular(f, O_RDWR, 0, &fd))
             continue;
         for (uint32_t k = 0; k < per_block;) {
             if (!free_chunks[(size_t)b * per_block + k]) {

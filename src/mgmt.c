@@ -86,6 +86,10 @@ static int read_checked(const char *dir, uint32_t kind, const uint8_t *uuid, voi
     int rc = os_read_file(path, MAX_MGMT_FILE, &b, &len);
     if (rc == ENOENT)
         return mc_fail(ENOENT, "%s is missing", path);
+    if (rc == EINVAL || rc == ELOOP) /* a FIFO, device, directory or symlink */
+        return mc_fail(kind == MC_FILE_DATASTORE ? EINVAL : EBADMSG,
+                       "%s is not a regular file%s", path,
+                       kind == MC_FILE_DATASTORE ? ": not a metall-c datastore" : "");
     if (rc)
         return mc_fail_sys(rc, "cannot read %s", path);
     const struct mc_file_header *h = b;

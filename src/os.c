@@ -115,7 +115,7 @@ int os_fsync(int fd)
 
 int os_fsync_dir(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return errno;
     int rc = os_fsync(fd);
@@ -150,20 +150,39 @@ int os_lock(int fd, bool exclusive)
     return 0;
 }
 
+int os_open_regular(const char *path, int flags, int mode, int *fd)
+{
+    struct stat st;
+    /* never open what is not a regular file: opening a FIFO blocks until
+     * a writer comes, and opening a device may do anything */
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return S_ISLNK(st.st_mode) ? ELOOP : EINVAL;
+    int f = open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (f < 0)
+        return errno == ENXIO ? EINVAL : errno; /* ENXIO: a FIFO with no reader */
+    int e = fstat(f, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
+    if (e) { /* it changed between the check and the open */
+        close(f);
+        return e;
+    }
+    int fl = fcntl(f, F_GETFL);
+    if (fl != -1)
+        (void)fcntl(f, F_SETFL, fl & ~O_NONBLOCK);
+    *fd = f;
+    return 0;
+}
+
 int os_read_file(const char *path, size_t max, void **buf, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
+    int fd;
+    int rc = os_open_regular(path, O_RDONLY, 0, &fd);
+    if (rc)
+        return rc;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
         return e;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return EINVAL;
     }
     if ((uint64_t)st.st_size > max) {
         close(fd);
@@ -216,12 +235,13 @@ int os_write_file_atomic(const char *path, const void *buf, size_t len)
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return ENAMETOOLONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return errno;
+    int fd;
+    int rc = os_open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644, &fd);
+    if (rc)
+        return rc;
     /* Reserve the space first: a full disk fails here, before anything is
      * half written, and the old file stays intact. */
-    int rc = len ? os_fallocate(fd, 0, (off_t)len) : 0;
+    rc = len ? os_fallocate(fd, 0, (off_t)len) : 0;
     if (rc == EOPNOTSUPP)
         rc = 0;
     if (!rc)
@@ -323,9 +343,10 @@ static int sparse_copy(int in, int out, off_t size)
 
 int os_copy_file(const char *src, const char *dst, bool *cloned)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return errno;
+    int in;
+    int rc = os_open_regular(src, O_RDONLY, 0, &in);
+    if (rc)
+        return rc;
     struct stat st;
     if (fstat(in, &st) != 0) {
         int e = errno;
@@ -338,7 +359,6 @@ int os_copy_file(const char *src, const char *dst, bool *cloned)
         close(in);
         return e;
     }
-    int rc;
     bool clone = ioctl(out, FICLONE, in) == 0;
     if (clone)
         rc = 0;

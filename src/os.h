@@ -44,8 +44,15 @@ int os_fsync_parent(const char *path);
 /* flock: LOCK_EX or LOCK_SH, never blocking; EBUSY when held elsewhere. */
 int os_lock(int fd, bool exclusive);
 
+/* Open a regular file inside a datastore without ever blocking or
+ * following a last-component symlink: a FIFO, device, socket or directory
+ * gives EINVAL (it is not opened at all unless it appears between the
+ * check and the open), a symlink ELOOP. flags: O_RDONLY/O_RDWR/O_WRONLY
+ * plus O_CREAT/O_EXCL/O_TRUNC; O_CLOEXEC is added. *fd on success. */
+int os_open_regular(const char *path, int flags, int mode, int *fd);
+
 /* Read a whole regular file (at most max bytes, else EFBIG) into a malloc'd
- * buffer. */
+ * buffer. EINVAL for anything but a regular file (os_open_regular). */
 int os_read_file(const char *path, size_t max, void **buf, size_t *len);
 /* Write a file atomically: tmp file, fsync, rename, fsync of the directory. */
 int os_write_file_atomic(const char *path, const void *buf, size_t len);

@@ -58,21 +58,24 @@ static int map_block(struct segment *seg, unsigned i, bool create)
     char path[PATH_MAX];
     if (block_path(seg, i, path, sizeof path))
         return mc_fail(ENAMETOOLONG, "%s: path too long", seg->path);
-    int flags = (seg->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+    int flags = seg->read_only ? O_RDONLY : O_RDWR;
     if (create)
         flags |= O_CREAT | O_EXCL;
-    int fd = open(path, flags, 0644);
-    if (fd < 0 && create && errno == EEXIST) /* left by an interrupted grow */
-        fd = open(path, (flags & ~(O_CREAT | O_EXCL)), 0644);
-    if (fd < 0) {
-        int e = errno;
+    int fd;
+    int e = os_open_regular(path, flags, 0644, &fd);
+    if (e == EEXIST) /* left by an interrupted grow */
+        e = os_open_regular(path, flags & ~(O_CREAT | O_EXCL), 0644, &fd);
+    if (e) {
         if (!create && e == ENOENT)
             return mc_fail(EBADMSG, "%s: segment file %s is missing", seg->path, path);
+        if (e == EINVAL || e == ELOOP)
+            return mc_fail(EBADMSG, "%s: segment file %s is not a regular file", seg->path,
+                           path);
         return mc_fail_sys(e, "%s: cannot open segment file %s", seg->path, path);
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        int e = errno;
+        e = errno;
         close(fd);
         return mc_fail_sys(e, "%s: cannot stat %s", seg->path, path);
     }
@@ -83,7 +86,7 @@ static int map_block(struct segment *seg, unsigned i, bool create)
                            seg->path, path, (long long)st.st_size, seg->block_size);
         }
         if (ftruncate(fd, (off_t)seg->block_size) != 0) {
-            int e = errno;
+            e = errno;
             close(fd);
             unlink(path);
             return mc_fail_sys(e, "%s: cannot size segment file %s", seg->path, path);

@@ -31,6 +31,7 @@
 #include "layout.h"
 #include "mgmt.h"
 #include "named.h"
+#include "os.h"
 #include "types.h"
 
 #include <errno.h>
@@ -142,9 +143,13 @@ static int read_mgmt(const struct state *s, const char *name, uint32_t kind, voi
 {
     char f[PATH_MAX];
     file_path(s, name, f, sizeof f);
-    int fd = open(f, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
+    int fd;
+    int e = os_open_regular(f, O_RDONLY, 0, &fd); /* never blocks on a FIFO */
+    if (e == EINVAL || e == ELOOP) {
+        snprintf(why, whylen, "%s: not a regular file", f);
+        return EBADMSG;
+    }
+    if (e) {
         snprintf(why, whylen, "%s: %s", f, e == ENOENT ? "missing" : strerror(e));
         return e;
     }
@@ -400,12 +405,15 @@ static void check_lock(struct state *s)
 {
     char f[PATH_MAX];
     file_path(s, MC_FILE_LOCK_NAME, f, sizeof f);
-    int fd = open(f, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
+    int fd;
+    int e = os_open_regular(f, O_RDONLY, 0, &fd);
+    if (e) {
+        if (e == ENOENT)
             ok(MC_FILE_LOCK_NAME, "no lock file: not open (a writer creates it)");
+        else if (e == EINVAL || e == ELOOP)
+            problem(MC_FILE_LOCK_NAME, "%s is not a regular file", f);
         else
-            warn(MC_FILE_LOCK_NAME, "%s: cannot open: %s", f, strerror(errno));
+            warn(MC_FILE_LOCK_NAME, "%s: cannot open: %s", f, strerror(e));
         return;
     }
     /* A shared lock only conflicts with a writer's exclusive one, and is

@@ -20,6 +20,7 @@
 
 #include "layout.h"
 #include "mgmt.h"
+#include "os.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -157,8 +158,8 @@ static bool read_format(const char *path, unsigned *major, unsigned *minor)
     char f[PATH_MAX];
     if (snprintf(f, sizeof f, "%s/%s", path, MC_FILE_DATASTORE_NAME) >= (int)sizeof f)
         return false;
-    int fd = open(f, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    int fd;
+    if (os_open_regular(f, O_RDONLY, 0, &fd)) /* never blocks on a FIFO */
         return false;
     struct mc_file_header h;
     ssize_t r = read(fd, &h, sizeof h);
