@@ -15,6 +15,7 @@
 #include "datastore.h"
 
 #include "bin.h"
+#include "checkpoint.h"
 #include "chunk.h"
 #include "error.h"
 #include "hook.h"
@@ -504,6 +505,7 @@ bool metall_close(metall_manager *m)
     mc_error_clear();
     if (!m)
         return mc_fail(EINVAL, "metall: NULL manager"), false;
+    mc_checkpoint_close(m); /* a pending checkpoint finishes first */
     if (m->read_only) {
         tcache_destroy_all(m);
         manager_free(m);
@@ -924,4 +926,24 @@ const char *metall_version(void)
 #define MC_STR(x) MC_STR2(x)
     return MC_STR(METALLC_VERSION_MAJOR) "." MC_STR(METALLC_VERSION_MINOR) "." MC_STR(
         METALLC_VERSION_PATCH);
+}
+
+/* ---- for checkpoints (checkpoint.c, chain_io.c) ---------------------------- */
+
+int mc_ds_cut(metall_manager *m, void **chunks, size_t *chunks_len, void **names,
+              size_t *names_len, unsigned *nblocks, uint8_t **free_chunks)
+{
+    return build_images(m, m->uuid, chunks, chunks_len, names, names_len, nblocks, free_chunks);
+}
+
+int mc_ds_make_tmp(const char *dst, char *tmp, size_t size)
+{
+    return make_tmp_dir(dst, tmp, size);
+}
+
+bool mc_ds_finish_tmp(int rc, const char *tmp, const char *dst)
+{
+    if (!rc)
+        rc = publish(tmp, dst);
+    return finish_tmp(rc, tmp);
 }

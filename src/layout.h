@@ -41,6 +41,11 @@ enum mc_file_kind {
     MC_FILE_CHUNKS = 2,
     MC_FILE_NAMES = 3,
     MC_FILE_CLOSED = 4,
+    /* checkpoint chains (chain.c), formats of their own: see below */
+    MC_FILE_CHAIN = 5,
+    MC_FILE_CHAIN_BASE = 6,
+    MC_FILE_CHAIN_INDEX = 7,
+    MC_FILE_CHAIN_MANIFEST = 8,
 };
 
 #define MC_FILE_DATASTORE_NAME "datastore"
@@ -124,5 +129,93 @@ struct mc_closed_info {
     uint64_t reserved;
 };
 _Static_assert(sizeof(struct mc_closed_info) == 16, "closed info layout");
+
+/* ---- checkpoint chains (chain.c, checkpoint.c) ------------------------------
+ *
+ * A chain is a directory of checkpoints of one datastore (uuid in every
+ * header). The heap image of a checkpoint is cut into pieces (piece_size,
+ * 4 KiB by default): the base holds the oldest restorable state whole,
+ * every later checkpoint the pieces that differ from its predecessor.
+ *
+ *   CHAIN/chain                  identity (struct mc_chain_info)
+ *   CHAIN/lock                   flock: LOCK_EX writer (checkpoint, merge),
+ *                                LOCK_SH readers (restore, rebuild)
+ *   CHAIN/base/state             struct mc_chain_base (which id the base holds)
+ *   CHAIN/base/image-NNNNNN      the base image, positional like the segment
+ *                                block files (piece p at p * piece_size), sparse
+ *   CHAIN/base/hashes            u64 piece hash per piece of the base image
+ *   CHAIN/ckpt-NNNNNNNNNN/       checkpoint id N (decimal):
+ *       datastore chunks names [description]   management files as of the cut
+ *       index                    mc_chain_index_header + entries (changed pieces)
+ *       data                     the changed non-zero pieces, in index order
+ *       manifest                 struct mc_chain_manifest: written LAST
+ *
+ * Piece hash: four CRC-32C (raw, initial value 0) over the piece's quarters,
+ * mixed to 64 bits; an all-zero piece hashes to 0 and a hash of 0 means a
+ * zero piece (no data stored). Pieces of free chunks are zero.
+ *
+ * Invariants: checkpoint N is complete iff ckpt-N/manifest is valid and its
+ * index checksum matches. It is restorable iff complete and N >= base.id and
+ * N >= base.merging_to: while a merge moves the base from id to merging_to,
+ * the base image holds a mix for the pieces of deltas (id, merging_to], and
+ * those are read from the deltas, which are deleted only after the base
+ * state says merging is done. Restoring N takes each piece from the newest
+ * delta in (base.id, N] that has it, else from the base.
+ */
+#define MC_CHAIN_FILE "chain"
+#define MC_CHAIN_LOCK "lock"
+#define MC_CHAIN_BASE_DIR "base"
+#define MC_CHAIN_BASE_STATE "base/state"
+#define MC_CHAIN_BASE_HASHES "base/hashes"
+#define MC_CHAIN_IMAGE_FMT "base/image-%06u"
+#define MC_CHAIN_CKPT_FMT "ckpt-%010lld"
+#define MC_CHAIN_INDEX "index"
+#define MC_CHAIN_DATA "data"
+#define MC_CHAIN_MANIFEST "manifest"
+
+struct mc_chain_info {
+    uint64_t piece_size;    /* bytes per piece: a power of two, 4 KiB .. 2 MiB */
+    uint64_t block_size;    /* the datastore's block size (image file size) */
+    uint64_t capacity;      /* the datastore's capacity */
+    uint64_t created_unix;
+    uint8_t chain_uuid[16]; /* this chain's own identity (a recreated chain differs) */
+};
+_Static_assert(sizeof(struct mc_chain_info) == 48, "chain info layout");
+
+struct mc_chain_base {
+    int64_t id;             /* the checkpoint the base image holds; -1: none yet */
+    int64_t merging_to;     /* > id while a merge is under way, else == id */
+    uint64_t npieces;       /* pieces in the base image */
+    uint64_t reserved;
+};
+_Static_assert(sizeof(struct mc_chain_base) == 32, "chain base layout");
+
+struct mc_chain_index_entry {
+    uint64_t piece;         /* piece number in the heap image */
+    uint64_t hash;          /* piece hash; 0 = zero piece, no data */
+};
+_Static_assert(sizeof(struct mc_chain_index_entry) == 16, "chain index entry layout");
+
+/* index payload: this, then count entries sorted by piece */
+struct mc_chain_index_header {
+    uint64_t count;
+    uint64_t data_pieces;   /* entries with a non-zero hash (pieces in data) */
+};
+_Static_assert(sizeof(struct mc_chain_index_header) == 16, "chain index layout");
+
+#define MC_CHAIN_F_FULL 1u  /* the first checkpoint: its pieces went to the base */
+
+struct mc_chain_manifest {
+    int64_t id;
+    int64_t parent;         /* the checkpoint this one is a delta against; -1 for a full one */
+    uint64_t npieces;       /* pieces in this checkpoint's heap image */
+    uint64_t changed;       /* index entries */
+    uint64_t data_bytes;    /* size of data */
+    uint64_t created_unix;
+    uint32_t index_crc;     /* CRC-32C of the whole index file */
+    uint32_t flags;         /* MC_CHAIN_F_* */
+    uint64_t reserved;
+};
+_Static_assert(sizeof(struct mc_chain_manifest) == 64, "chain manifest layout");
 
 #endif

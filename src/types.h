@@ -169,6 +169,7 @@ struct named_dir {
 
 /* --- the manager ---------------------------------------------------------- */
 struct tcache;
+struct mc_ckpt; /* checkpoint.c: chain state and background job */
 
 struct metall_manager {
     struct metall_manager_head_ head; /* base: must stay first (metall.h) */
@@ -197,6 +198,7 @@ struct metall_manager {
     char creator[16];
     metall_numa_policy numa;
     int numa_node;
+    struct mc_ckpt *ckpt;             /* NULL until the first checkpoint */
 };
 
 #endif

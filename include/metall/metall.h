@@ -186,6 +186,71 @@ bool metall_consistent(const char *path);
 
 /** @} */
 /* ------------------------------------------------------------------------ */
+/** @name Checkpoint and restart */
+/** @{ */
+
+/** Options of metall_checkpoint(). NULL or zero-initialised = defaults. */
+typedef struct metall_checkpoint_options {
+    /** Complete checkpoints kept restorable in the chain; 0 = 2. Older
+     *  deltas are merged into the chain's base in the background. */
+    unsigned keep;
+    /** Return once the consistent cut is taken (the changed pieces are
+     *  staged in memory); write them to the chain in the background. The
+     *  first checkpoint of a chain is always written before returning. */
+    bool async;
+} metall_checkpoint_options;
+
+/**
+ * Append a checkpoint of the open datastore to the chain directory
+ * @p chain_dir (created when absent; an existing one must be empty or a
+ * chain of this datastore). The first checkpoint stores the whole heap;
+ * each later one only the pieces (4 KiB) whose content differs from the
+ * newest checkpoint in the chain, found by hashing the heap, plus the
+ * management data. A checkpoint is complete only when its manifest, its
+ * last file, is written: an interrupted or failed one is never taken for
+ * complete, and never damages a complete one. Like metall_snapshot(), it
+ * is a consistent cut of the allocator; objects other threads write during
+ * the call may be caught half-updated. A pending asynchronous checkpoint
+ * is waited for first.
+ * @return true when the checkpoint is complete (or, with @c async, its cut
+ *         is taken: see metall_checkpoint_wait()); false with errno:
+ *         EINVAL (not a chain of this datastore), EBUSY (another process
+ *         writes the chain), ENOSPC, EIO, ENOMEM.
+ */
+bool metall_checkpoint(metall_manager *m, const char *chain_dir,
+                       const metall_checkpoint_options *opt);
+
+/**
+ * Wait for @p m's background checkpoint work (an asynchronous checkpoint,
+ * or the retention merge after any checkpoint) to end. metall_close() and
+ * the next metall_checkpoint() wait for it too.
+ * @return true if none is pending or it succeeded; false with the errno
+ *         and message of its failure (reported once).
+ */
+bool metall_checkpoint_wait(metall_manager *m);
+
+/**
+ * The id of the newest complete, restorable checkpoint in @p chain_dir.
+ * @return the id (>= 1), or -1 with errno: ENOENT (none), EINVAL (not a
+ *         chain), EBADMSG (damaged).
+ */
+int64_t metall_checkpoint_latest(const char *chain_dir);
+
+/**
+ * Restore checkpoint @p id (-1: the newest) of the chain @p chain_dir as
+ * the new datastore @p dst: exactly the heap and management data of that
+ * checkpoint (the original datastore's uuid), closed and ready to open.
+ * Each piece is written once (the newest version of it); every piece read
+ * from a delta is checked against its hash. All-or-nothing: built under a
+ * temporary name and renamed into place.
+ * @return true on success; false with errno: ENOENT (no such complete
+ *         checkpoint, or it was merged away), EEXIST (dst exists),
+ *         EBADMSG (the chain is damaged), ENOSPC.
+ */
+bool metall_restore(const char *chain_dir, int64_t id, const char *dst);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
 /** @name Allocation */
 /** @{ */
 

@@ -1,0 +1,464 @@
+/*
+ * checkpoint.c - incremental checkpoints of an open datastore into a chain
+ * (chain.h), synchronous or asynchronous, and the public restore calls.
+ *
+ * The cut: under the allocator's locks (as a snapshot) the management
+ * images and the map of free chunks are taken; then every piece of the
+ * heap image is hashed in place and compared with the piece hash of the
+ * chain's newest checkpoint (kept in memory by the manager, or rebuilt from
+ * the chain). A changed piece is copied into the sink and hashed again
+ * there, so the index always matches the data even while other threads
+ * write. Pieces of free chunks are zero and never read.
+ *
+ * Sync: the sink writes as it fills; the manifest is written last, then
+ * retention (chain_merge) runs on a background thread. Async: the changed
+ * pieces stay staged in memory, the call returns after the scan, and a
+ * background thread writes them, the manifest and merges. One job at a
+ * time per manager: a later checkpoint, metall_checkpoint_wait() and
+ * metall_close() join the pending one.
+ *
+ * Lock order: ck->mu (one checkpoint call at a time) -> m->meta_lock ->
+ * the allocator's locks (mc_ds_cut). The background thread takes none of
+ * them: it owns its job (chain lock, staged pieces, images).
+ */
+#include "checkpoint.h"
+
+#include "chain_io.h"
+#include "chunk.h"
+#include "datastore.h"
+#include "error.h"
+#include "layout.h"
+#include "mgmt.h"
+#include "os.h"
+#include "tcache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MSG_MAX 1024
+
+/* One background job: finishing an async checkpoint and/or merging. */
+struct job {
+    struct mc_chain chain;
+    struct mc_sink sink;
+    bool finish;                   /* write the sink, mgmt files, manifest */
+    bool merge;
+    unsigned keep;
+    struct mc_chain_manifest man;
+    struct mc_datastore_info info;
+    void *chunks, *names, *desc;
+    size_t chunks_len, names_len, desc_len;
+    int rc, err;
+    char msg[MSG_MAX];
+};
+
+struct mc_ckpt {
+    pthread_mutex_t mu;
+    /* the piece hashes of the newest checkpoint this manager wrote */
+    char chain[PATH_MAX];
+    uint8_t chain_uuid[16];
+    int64_t id;                    /* -1: no table */
+    uint64_t *table;
+    uint64_t npieces;
+    size_t piece;
+    /* the background job */
+    struct job *job;
+    pthread_t thread;
+    /* an unreported failure of a background job */
+    int err;
+    char msg[MSG_MAX];
+};
+
+static void job_free(struct job *j)
+{
+    if (!j)
+        return;
+    sink_close(&j->sink);
+    chain_close(&j->chain);
+    free(j->chunks);
+    free(j->names);
+    free(j->desc);
+    free(j);
+}
+
+/* ---- writing a checkpoint's files ------------------------------------------------ */
+
+static int write_in(const char *dir, const char *name, const void *buf, size_t len)
+{
+    char f[PATH_MAX + 32];
+    snprintf(f, sizeof f, "%s/%s", dir, name);
+    int rc = os_write_file_atomic(f, buf, len);
+    return rc ? mc_fail_sys(rc, "cannot write %s", f) : 0;
+}
+
+/* Everything after the scan: pieces, index, management files, manifest. */
+static int job_finish(struct job *j)
+{
+    struct mc_chain *c = &j->chain;
+    char dir[PATH_MAX];
+    uint32_t crc;
+    if (sink_finish(&j->sink) || chain_ckpt_dir(c, j->man.id, dir, sizeof dir))
+        return -1;
+    mc_ckpt_killpoint("ckpt-data");
+    if (chain_write_index(c, j->man.id, j->sink.e, j->sink.n, &crc))
+        return -1;
+    if (mgmt_write_datastore(dir, c->uuid, &j->info) ||
+        write_in(dir, MC_FILE_CHUNKS_NAME, j->chunks, j->chunks_len) ||
+        write_in(dir, MC_FILE_NAMES_NAME, j->names, j->names_len) ||
+        (j->desc && write_in(dir, MC_FILE_DESCRIPTION_NAME, j->desc, j->desc_len)))
+        return -1;
+    int rc = os_fsync_dir(dir);
+    if (rc)
+        return mc_fail_sys(rc, "cannot sync %s", dir);
+    mc_ckpt_killpoint("ckpt-manifest");
+    j->man.index_crc = crc;
+    j->man.changed = j->sink.n;
+    j->man.data_bytes = j->sink.data_bytes;
+    if (chain_write_manifest(c, &j->man))
+        return -1;
+    mc_ckpt_killpoint("ckpt-done");
+    return 0;
+}
+
+static void *job_main(void *arg)
+{
+    struct job *j = arg;
+    j->rc = 0;
+    if (j->finish)
+        j->rc = job_finish(j);
+    if (!j->rc && j->merge)
+        j->rc = chain_merge(&j->chain, j->keep);
+    if (j->rc) {
+        j->err = errno;
+        snprintf(j->msg, sizeof j->msg, "%s", metall_errmsg());
+    }
+    chain_close(&j->chain); /* lets readers and the next writer in */
+    return NULL;
+}
+
+/* Join the pending job; its failure is kept for metall_checkpoint_wait(). */
+static void join(struct mc_ckpt *ck)
+{
+    struct job *j = ck->job;
+    if (!j)
+        return;
+    pthread_join(ck->thread, NULL);
+    ck->job = NULL;
+    if (j->rc) {
+        if (j->finish)
+            ck->id = -1; /* the chain does not hold what the table says */
+        ck->err = j->err ? j->err : EIO;
+        snprintf(ck->msg, sizeof ck->msg, "%s", j->msg);
+    }
+    job_free(j);
+}
+
+/* Run j on the background thread (inline if no thread can be started). */
+static int start(struct mc_ckpt *ck, struct job *j)
+{
+    if (pthread_create(&ck->thread, NULL, job_main, j) == 0) {
+        ck->job = j;
+        return 0;
+    }
+    job_main(j);
+    int rc = j->rc;
+    if (rc) {
+        ck->id = j->finish ? -1 : ck->id;
+        mc_fail(j->err ? j->err : EIO, "%s", j->msg);
+    }
+    job_free(j);
+    return rc ? -1 : 0;
+}
+
+/* ---- the cut --------------------------------------------------------------------- */
+
+static size_t env_size(const char *name, size_t dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? (size_t)strtoull(v, NULL, 10) : dflt;
+}
+
+static struct mc_ckpt *ckpt_of(metall_manager *m)
+{
+    pthread_mutex_lock(&m->meta_lock);
+    if (!m->ckpt && (m->ckpt = calloc(1, sizeof *m->ckpt))) {
+        pthread_mutex_init(&m->ckpt->mu, NULL);
+        m->ckpt->id = -1;
+    }
+    pthread_mutex_unlock(&m->meta_lock);
+    if (!m->ckpt)
+        mc_fail(ENOMEM, "%s: out of memory", m->path);
+    return m->ckpt;
+}
+
+/* The previous checkpoint's piece hashes, sized for npieces (zero-extended). */
+static int prepare_table(struct mc_ckpt *ck, struct mc_chain *c, int64_t newest, uint64_t npieces)
+{
+    bool mine = ck->id == newest && newest >= 0 && ck->piece == c->info.piece_size &&
+                strcmp(ck->chain, c->path) == 0 &&
+                memcmp(ck->chain_uuid, c->info.chain_uuid, 16) == 0;
+    if (!mine) {
+        free(ck->table);
+        ck->table = NULL;
+        ck->npieces = 0;
+        ck->id = -1;
+        if (newest >= 0 && chain_load_table(c, newest, &ck->table, &ck->npieces))
+            return -1;
+    }
+    if (npieces > ck->npieces) {
+        uint64_t *t = realloc(ck->table, npieces * 8);
+        if (!t)
+            return mc_fail(ENOMEM, "%s: out of memory for piece hashes", c->path);
+        memset(t + ck->npieces, 0, (npieces - ck->npieces) * 8);
+        ck->table = t;
+        ck->npieces = npieces;
+    }
+    snprintf(ck->chain, sizeof ck->chain, "%s", c->path);
+    memcpy(ck->chain_uuid, c->info.chain_uuid, 16);
+    ck->piece = c->info.piece_size;
+    return 0;
+}
+
+/* Hash every piece; the changed ones go to the sink. */
+static int scan(metall_manager *m, struct mc_ckpt *ck, struct mc_sink *s, const uint8_t *free_ch,
+                uint64_t live_pieces)
+{
+    size_t P = s->piece;
+    uint64_t per_chunk = MC_CHUNK_SIZE / P;
+    for (uint64_t p = 0; p < ck->npieces; p++) {
+        uint64_t h, *t = &ck->table[p];
+        if (p >= live_pieces || free_ch[p / per_chunk]) {
+            if (*t && sink_add(s, p, NULL, *t, t))
+                return -1;
+            continue;
+        }
+        const char *src = m->seg.base + p * P;
+        h = mc_piece_hash(src, P);
+        if (h != *t && sink_add(s, p, src, *t, t))
+            return -1;
+    }
+    return 0;
+}
+
+/* Take the cut and scan: fills j (chain open and locked by the caller). */
+static int cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, int64_t id, bool full,
+               size_t flush_at)
+{
+    struct mc_chain *c = &j->chain;
+    uint8_t *free_ch = NULL;
+    unsigned nblocks = 0;
+    tcache_flush_mine(m);
+    chunk_purge_wait(m); /* freed chunks are punched: they read as zero */
+    pthread_mutex_lock(&m->meta_lock);
+    int rc = mc_ds_cut(m, &j->chunks, &j->chunks_len, &j->names, &j->names_len, &nblocks,
+                       &free_ch);
+    if (!rc) {
+        char f[PATH_MAX + 16];
+        snprintf(f, sizeof f, "%s/%s", m->path, MC_FILE_DESCRIPTION_NAME);
+        int e = os_read_file(f, METALL_DESCRIPTION_MAX + 1, &j->desc, &j->desc_len);
+        if (e && e != ENOENT)
+            rc = mc_fail_sys(e, "cannot read %s", f);
+    }
+    uint64_t live = (uint64_t)nblocks * m->seg.block_size / c->info.piece_size;
+    if (!rc)
+        rc = prepare_table(ck, c, full ? -1 : j->man.parent, live);
+    if (!rc)
+        rc = sink_open(&j->sink, c, id, full, flush_at);
+    if (!rc)
+        rc = scan(m, ck, &j->sink, free_ch, live);
+    pthread_mutex_unlock(&m->meta_lock);
+    free(free_ch);
+    j->info = (struct mc_datastore_info){m->seg.capacity, m->seg.block_size, MC_CHUNK_SIZE,
+                                         m->created_unix, {0}};
+    memcpy(j->info.creator, m->creator, sizeof j->info.creator);
+    j->man.npieces = ck->npieces; /* never shrinks: pieces past the heap are zero */
+    ck->id = rc ? -1 : id;
+    return rc;
+}
+
+/* Open the chain for writing and decide the new checkpoint's id. */
+static int open_chain(metall_manager *m, struct job *j, const char *chain_dir, int64_t want_id,
+                      bool *full)
+{
+    struct mc_chain_info want = {env_size("METALLC_CKPT_PIECE_KB", MC_PIECE_DEFAULT / 1024) * 1024,
+                                 m->seg.block_size, m->seg.capacity, 0, {0}};
+    struct mc_chain *c = &j->chain;
+    if (chain_open(c, chain_dir, true, true, m->uuid, &want))
+        return -1;
+    if (c->info.block_size != m->seg.block_size)
+        return mc_fail(EINVAL, "%s: the chain's block size differs from %s's", c->path, m->path);
+    if (chain_prune(c, want_id))
+        return -1;
+    int64_t newest = chain_newest(c);
+    if (newest < -1)
+        return -1;
+    *full = newest < 0;
+    if (*full) { /* a new chain, or nothing restorable in it: start over */
+        char base[PATH_MAX];
+        if (chain_prune(c, 0) || chain_file(c, MC_CHAIN_BASE_DIR, base, sizeof base))
+            return -1;
+        os_remove_tree(base);
+        int rc = os_mkdir_p(base);
+        if (rc)
+            return mc_fail_sys(rc, "cannot create %s", base);
+        c->base = (struct mc_chain_base){-1, -1, 0, 0};
+    }
+    j->man.id = want_id >= 0 ? want_id : newest + 1 > 0 ? newest + 1 : 1;
+    j->man.parent = newest;
+    j->man.flags = *full ? MC_CHAIN_F_FULL : 0;
+    j->man.created_unix = (uint64_t)time(NULL);
+    return 0;
+}
+
+/* A full checkpoint's pieces are the base: its hashes and state go first. */
+static int finish_full(struct mc_ckpt *ck, struct job *j)
+{
+    if (sink_finish(&j->sink) || chain_write_hashes(&j->chain, ck->table, ck->npieces))
+        return -1;
+    struct mc_chain_base b = {j->man.id, j->man.id, ck->npieces, 0};
+    return chain_write_base(&j->chain, &b);
+}
+
+static struct job *job_new(void)
+{
+    struct job *j = calloc(1, sizeof *j);
+    if (j) {
+        j->chain.lock_fd = -1;
+        j->sink.data_fd = -1;
+    }
+    return j;
+}
+
+int mc_checkpoint(metall_manager *m, const char *chain_dir, const metall_checkpoint_options *opt,
+                  int64_t id, bool defer_merge)
+{
+    struct mc_ckpt *ck = ckpt_of(m);
+    if (!ck)
+        return -1;
+    pthread_mutex_lock(&ck->mu);
+    join(ck);
+    struct job *j = job_new();
+    bool full = false, async = opt && opt->async;
+    int rc = j ? open_chain(m, j, chain_dir, id, &full) : mc_fail(ENOMEM, "out of memory");
+    /* a full checkpoint is never staged whole in memory */
+    size_t stage = async && !full ? env_size("METALLC_CKPT_STAGE_MB", 1024) << 20
+                                  : (size_t)32 << 20;
+    if (!rc)
+        rc = cut(m, ck, j, j->man.id, full, stage);
+    if (!rc && full)
+        rc = finish_full(ck, j);
+    if (!rc) {
+        j->keep = opt ? opt->keep : 0;
+        j->merge = !defer_merge;
+        j->finish = async && !full;
+        if (!j->finish && (rc = job_finish(j)))
+            ck->id = -1;
+    }
+    if (!rc && (j->finish || j->merge)) {
+        rc = start(ck, j);
+    } else {
+        if (rc)
+            ck->id = -1;
+        job_free(j);
+    }
+    pthread_mutex_unlock(&ck->mu);
+    return rc;
+}
+
+/* ---- public calls ---------------------------------------------------------------- */
+
+bool metall_checkpoint(metall_manager *m, const char *chain_dir,
+                       const metall_checkpoint_options *opt)
+{
+    mc_error_clear();
+    if (!m || !chain_dir || !*chain_dir)
+        return mc_fail(EINVAL, "metall_checkpoint: NULL manager or chain"), false;
+    return mc_checkpoint(m, chain_dir, opt, -1, false) == 0;
+}
+
+bool metall_checkpoint_wait(metall_manager *m)
+{
+    mc_error_clear();
+    if (!m)
+        return mc_fail(EINVAL, "metall_checkpoint_wait: NULL manager"), false;
+    struct mc_ckpt *ck = m->ckpt;
+    if (!ck)
+        return true;
+    pthread_mutex_lock(&ck->mu);
+    join(ck);
+    int err = ck->err;
+    char msg[MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", ck->msg);
+    ck->err = 0;
+    ck->msg[0] = '\0';
+    pthread_mutex_unlock(&ck->mu);
+    if (err)
+        return mc_fail(err, "%s", msg), false;
+    return true;
+}
+
+int mc_checkpoint_merge(metall_manager *m, const char *chain_dir, unsigned keep)
+{
+    struct mc_ckpt *ck = ckpt_of(m);
+    if (!ck)
+        return -1;
+    pthread_mutex_lock(&ck->mu);
+    join(ck);
+    struct job *j = job_new();
+    int rc = j ? 0 : mc_fail(ENOMEM, "out of memory");
+    if (!rc)
+        rc = chain_open(&j->chain, chain_dir, true, false, m->uuid, NULL);
+    if (!rc) {
+        j->merge = true;
+        j->keep = keep;
+        rc = start(ck, j);
+    } else {
+        job_free(j);
+    }
+    pthread_mutex_unlock(&ck->mu);
+    return rc;
+}
+
+void mc_checkpoint_close(metall_manager *m)
+{
+    struct mc_ckpt *ck = m->ckpt;
+    if (!ck)
+        return;
+    pthread_mutex_lock(&ck->mu);
+    join(ck);
+    pthread_mutex_unlock(&ck->mu);
+    pthread_mutex_destroy(&ck->mu);
+    free(ck->table);
+    free(ck);
+    m->ckpt = NULL;
+}
+
+int64_t metall_checkpoint_latest(const char *chain_dir)
+{
+    mc_error_clear();
+    if (!chain_dir || !*chain_dir)
+        return mc_fail(EINVAL, "metall_checkpoint_latest: NULL or empty chain"), -1;
+    struct mc_chain c;
+    if (chain_open(&c, chain_dir, false, false, NULL, NULL))
+        return -1;
+    int64_t id = chain_newest(&c);
+    chain_close(&c);
+    if (id == -1)
+        mc_fail(ENOENT, "%s holds no complete checkpoint", chain_dir);
+    return id < 0 ? -1 : id;
+}
+
+bool metall_restore(const char *chain_dir, int64_t id, const char *dst)
+{
+    mc_error_clear();
+    if (!chain_dir || !*chain_dir || !dst || !*dst)
+        return mc_fail(EINVAL, "metall_restore: NULL or empty path"), false;
+    struct mc_chain c;
+    if (chain_open(&c, chain_dir, false, false, NULL, NULL))
+        return false;
+    int rc = chain_restore(&c, id, dst);
+    chain_close(&c);
+    return rc == 0;
+}

@@ -1,0 +1,206 @@
+/*
+ * test_checkpoint.c - incremental checkpoints and restore (core): every
+ * checkpoint id restores byte for byte (compared with a snapshot taken at
+ * the same cut), deltas hold only the changed pieces, retention merges old
+ * deltas, async checkpoints hold the cut while the heap changes after it,
+ * damaged or foreign chains fail with messages.
+ */
+#include "ckpt_util.h"
+
+static metall_manager *make(const char *dir, unsigned char **data, size_t size)
+{
+    metall_options o = {.capacity = (size_t)64 << 20};
+    metall_manager *m = metall_create_ex(tu_path(dir, "ds"), &o);
+    assert_non_null(m);
+    *data = metall_named_malloc(m, "data", size);
+    assert_non_null(*data);
+    tu_fill(*data, size, 1);
+    return m;
+}
+
+static void snap(metall_manager *m, const char *dir, int64_t id)
+{
+    char name[32];
+    snprintf(name, sizeof name, "snap-%lld", (long long)id);
+    assert_true(metall_snapshot(m, tu_path(dir, name)));
+}
+
+static void check_restore(const char *dir, int64_t id)
+{
+    char s[32], r[32];
+    snprintf(s, sizeof s, "snap-%lld", (long long)id);
+    snprintf(r, sizeof r, "rest-%lld", (long long)id);
+    if (!metall_restore(tu_path(dir, "chain"), id, tu_path(dir, r)))
+        fail_msg("restore %lld: %s", (long long)id, metall_errmsg());
+    assert_true(cu_same(tu_path(dir, s), tu_path(dir, r)));
+    metall_manager *m = metall_open(tu_path(dir, r));
+    assert_non_null(m);
+    assert_true(metall_close(m));
+}
+
+static uint64_t delta_bytes(const char *dir, int64_t id)
+{
+    char f[128];
+    snprintf(f, sizeof f, "chain/" MC_CHAIN_CKPT_FMT "/data", (long long)id);
+    struct stat st;
+    return stat(tu_path(dir, f), &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Every id restores exactly; a delta holds the changed pieces only. */
+static void test_every_id(void **state)
+{
+    const char *dir = *state;
+    char chain[PATH_MAX];
+    snprintf(chain, sizeof chain, "%s/chain", dir);
+    unsigned char *d;
+    size_t size = 24 * MiB;
+    metall_manager *m = make(dir, &d, size);
+    metall_checkpoint_options o = {.keep = 100};
+    TU_FAILS(metall_checkpoint_latest(chain) == -1, ENOENT, chain);
+    assert_true(metall_checkpoint(m, chain, &o));
+    snap(m, dir, 1);
+    assert_int_equal(metall_checkpoint_latest(chain), 1);
+    uint64_t seed = 7;
+    for (int64_t id = 2; id <= 6; id++) {
+        cu_scribble(d, size, 50, &seed);           /* at most 50 pieces change */
+        if (id == 3) {                             /* objects come and go */
+            void *p = metall_malloc(m, 3 * MiB);
+            assert_non_null(p);
+            memset(p, 0x5a, 3 * MiB);
+            void *q = metall_malloc(m, 100);
+            memset(q, 1, 100);
+            metall_free(m, p);
+        }
+        if (id == 5)
+            memset(d, 0, 2 * MiB);                 /* zero pieces */
+        assert_true(metall_checkpoint(m, chain, &o));
+        snap(m, dir, id);
+        assert_int_equal(metall_checkpoint_latest(chain), id);
+        if (id != 3 && id != 5)
+            assert_true(delta_bytes(dir, id) <= 50 * 4096);
+    }
+    assert_true(metall_checkpoint_wait(m));
+    for (int64_t id = 1; id <= 6; id++)
+        check_restore(dir, id);
+    /* the newest by -1 */
+    if (!metall_restore(chain, -1, tu_path(dir, "newest")))
+        fail_msg("restore -1: %s", metall_errmsg());
+    assert_true(cu_same(tu_path(dir, "snap-6"), tu_path(dir, "newest")));
+    assert_true(metall_close(m));
+    /* a reopened datastore continues the chain (the hashes come from it) */
+    m = metall_open(tu_path(dir, "ds"));
+    d = metall_find(m, "data");
+    d[12345] ^= 1;
+    assert_true(metall_checkpoint(m, chain, &o));
+    assert_int_equal(metall_checkpoint_latest(chain), 7);
+    assert_int_equal(delta_bytes(dir, 7), 4096);
+    snap(m, dir, 7);
+    assert_true(metall_close(m));
+    check_restore(dir, 7);
+}
+
+/* keep: only the newest `keep` stay restorable; they restore exactly. */
+static void test_retention(void **state)
+{
+    const char *dir = *state;
+    char chain[PATH_MAX];
+    snprintf(chain, sizeof chain, "%s/chain", dir);
+    unsigned char *d;
+    size_t size = 8 * MiB;
+    metall_manager *m = make(dir, &d, size);
+    metall_checkpoint_options o = {.keep = 2};
+    uint64_t seed = 3;
+    for (int64_t id = 1; id <= 5; id++) {
+        cu_scribble(d, size, 30, &seed);
+        assert_true(metall_checkpoint(m, chain, &o));
+        snap(m, dir, id);
+    }
+    assert_true(metall_checkpoint_wait(m));
+    assert_true(metall_close(m));
+    assert_int_equal(metall_checkpoint_latest(chain), 5);
+    for (int64_t id = 1; id <= 3; id++)
+        TU_FAILS(!metall_restore(chain, id, tu_path(dir, "x")), ENOENT, "merged");
+    check_restore(dir, 4);
+    check_restore(dir, 5);
+    assert_false(tu_exists(tu_path(dir, "chain/ckpt-0000000002")));
+}
+
+/* async: the checkpoint holds the cut, not what is written after it. */
+static void test_async(void **state)
+{
+    const char *dir = *state;
+    char chain[PATH_MAX];
+    snprintf(chain, sizeof chain, "%s/chain", dir);
+    unsigned char *d;
+    size_t size = 16 * MiB;
+    metall_manager *m = make(dir, &d, size);
+    metall_checkpoint_options o = {.keep = 10, .async = true};
+    assert_true(metall_checkpoint(m, chain, &o)); /* the first: written at once */
+    uint64_t seed = 11;
+    for (int64_t id = 2; id <= 4; id++) {
+        cu_scribble(d, size, 200, &seed);
+        snap(m, dir, id);
+        assert_true(metall_checkpoint(m, chain, &o));
+        memset(d, (int)id, size);                   /* after the cut */
+        void *p = metall_malloc(m, 5 * MiB);         /* allocation goes on */
+        assert_non_null(p);
+        metall_free(m, p);
+        if (id == 3)
+            assert_true(metall_checkpoint_wait(m));
+    }
+    assert_true(metall_close(m)); /* waits for the last one */
+    for (int64_t id = 2; id <= 4; id++)
+        check_restore(dir, id);
+}
+
+static void test_errors(void **state)
+{
+    const char *dir = *state;
+    char chain[PATH_MAX];
+    snprintf(chain, sizeof chain, "%s/chain", dir);
+    unsigned char *d;
+    metall_manager *m = make(dir, &d, MiB);
+    assert_true(metall_checkpoint(m, chain, NULL));
+    assert_true(metall_checkpoint(m, chain, NULL));
+    /* another datastore's chain */
+    metall_manager *o = metall_create(tu_path(dir, "other"));
+    assert_non_null(o);
+    TU_FAILS(!metall_checkpoint(o, chain, NULL), EINVAL, "another datastore");
+    /* a directory that is not a chain */
+    assert_int_equal(mkdir(tu_path(dir, "plain"), 0755), 0);
+    tu_write_file(tu_path(dir, "plain/f"), "x");
+    TU_FAILS(!metall_checkpoint(o, tu_path(dir, "plain"), NULL), EINVAL, "plain");
+    TU_FAILS(metall_checkpoint_latest(tu_path(dir, "plain")) == -1, EINVAL, "plain");
+    assert_true(metall_close(o));
+    /* restore onto an existing path; of an unknown id */
+    TU_FAILS(!metall_restore(chain, -1, tu_path(dir, "plain")), EEXIST, "plain");
+    TU_FAILS(!metall_restore(chain, 9, tu_path(dir, "r9")), ENOENT, "9");
+    /* a damaged piece in a delta */
+    d[100] ^= 0xff;
+    assert_true(metall_checkpoint(m, chain, NULL));
+    assert_true(metall_close(m));
+    int fd = open(tu_path(dir, "chain/ckpt-0000000003/data"), O_RDWR);
+    assert_true(fd >= 0);
+    char c = 0;
+    assert_int_equal(pwrite(fd, &c, 1, 7), 1);
+    close(fd);
+    TU_FAILS(!metall_restore(chain, 3, tu_path(dir, "r3")), EBADMSG, "hash");
+    assert_false(tu_exists(tu_path(dir, "r3")));
+    assert_true(metall_restore(chain, 2, tu_path(dir, "r2")));
+    /* an incomplete checkpoint is not taken for complete */
+    assert_int_equal(unlink(tu_path(dir, "chain/ckpt-0000000003/manifest")), 0);
+    assert_int_equal(metall_checkpoint_latest(chain), 2);
+    TU_FAILS(!metall_restore(chain, 3, tu_path(dir, "r3")), ENOENT, "not complete");
+    TU_FAILS(!metall_checkpoint(NULL, chain, NULL), EINVAL, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_every_id, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_retention, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_async, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_errors, tu_setup, tu_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
