@@ -14,6 +14,7 @@
  * removed first (remove), so nothing partial looks like a datastore.
  */
 #include "agree.h"
+#include "handle.h"
 #include "placement.h"
 #include "rootfs.h"
 
@@ -520,6 +521,9 @@ fail:
     mc_ctx_finish(&c);
     return NULL;
 }
+
+MPI_Comm mm_handle_comm(const metall_mpi *h) { return h->comm; }
+MPI_Comm mm_handle_node(const metall_mpi *h) { return h->node; }
 
 metall_manager *metall_mpi_local(metall_mpi *h)
 {

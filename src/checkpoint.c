@@ -462,3 +462,21 @@ bool metall_restore(const char *chain_dir, int64_t id, const char *dst)
     chain_close(&c);
     return rc == 0;
 }
+
+/* ---- for the MPI layer (libmetallc_mpi reaches only metall_* symbols) ----------- */
+
+bool metall_internal_checkpoint(metall_manager *m, const char *chain_dir,
+                                const metall_checkpoint_options *opt, int64_t id,
+                                bool defer_merge)
+{
+    mc_error_clear();
+    if (!m || !chain_dir || !*chain_dir)
+        return mc_fail(EINVAL, "metall_checkpoint: NULL manager or chain"), false;
+    return mc_checkpoint(m, chain_dir, opt, id, defer_merge) == 0;
+}
+
+bool metall_internal_checkpoint_merge(metall_manager *m, const char *chain_dir, unsigned keep)
+{
+    mc_error_clear();
+    return mc_checkpoint_merge(m, chain_dir, keep) == 0;
+}

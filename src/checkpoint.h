@@ -18,4 +18,12 @@ int mc_checkpoint_merge(metall_manager *m, const char *chain_dir, unsigned keep)
 /* At close: wait for the pending job, free the state. */
 void mc_checkpoint_close(metall_manager *m);
 
+
+
+/* The same, exported for libmetallc_mpi (declared again in mpi/checkpoint.c). */
+bool metall_internal_checkpoint(metall_manager *m, const char *chain_dir,
+                                const metall_checkpoint_options *opt, int64_t id,
+                                bool defer_merge);
+bool metall_internal_checkpoint_merge(metall_manager *m, const char *chain_dir, unsigned keep);
+
 #endif

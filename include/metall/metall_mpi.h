@@ -213,6 +213,61 @@ bool metall_mpi_consistent(const char *root, MPI_Comm comm);
  */
 int metall_mpi_partitions(const char *root, MPI_Comm comm);
 
+/**
+ * A pending collective checkpoint (metall_mpi_checkpoint() with
+ * `opt->async`), ended by metall_mpi_checkpoint_wait().
+ */
+typedef struct metall_mpi_request metall_mpi_request;
+
+/**
+ * Checkpoint every rank's datastore into the chain root @p chain_root
+ * (templates as for roots; typically one directory on the parallel file
+ * system): each rank appends to its own chain `CHAIN_ROOT/subdir-RANK` the
+ * pieces of its heap that changed since the previous checkpoint (see
+ * metall_checkpoint()); then one writer per chain root writes the global
+ * manifest `CHAIN_ROOT/metall_mpi_chain` (rank count and the restorable
+ * ids; its size does not grow with the rank count). A checkpoint is
+ * complete only when that manifest lists it: a rank that fails or dies
+ * mid-checkpoint leaves the previous one the newest. Retention
+ * (`opt->keep`) runs on every rank after the manifest is written.
+ * Collective.
+ * @param h the open MPI datastore.
+ * @param chain_root the chain root (templates `%r`, `%h`, `%n`, `%%`).
+ * @param opt `keep` and `async` (see metall_checkpoint_options); NULL:
+ *        defaults.
+ * @param req NULL: return when the checkpoint is complete. Otherwise, with
+ *        `opt->async`, return after every rank's cut, with *req to pass to
+ *        metall_mpi_checkpoint_wait() (which must be called, collectively,
+ *        before the next checkpoint or close).
+ * @return true on every rank, or false on every rank (errmsg names the
+ *         failing ranks).
+ */
+bool metall_mpi_checkpoint(metall_mpi *h, const char *chain_root,
+                           const metall_checkpoint_options *opt, metall_mpi_request **req);
+
+/**
+ * Wait for the asynchronous checkpoint @p req (from
+ * metall_mpi_checkpoint()) on every rank, then commit it
+ * (global manifest) and start retention; frees @p req. Collective.
+ * @return true if the checkpoint is complete on every rank.
+ */
+bool metall_mpi_checkpoint_wait(metall_mpi_request *req);
+
+/**
+ * Restore checkpoint @p id (-1: the newest complete one) of the chain root
+ * @p chain_root as the new MPI datastore @p dst_root (e.g. node-local), one
+ * rank's datastore per rank: each rank restores its own chain (see
+ * metall_restore()); the marker and manifest of @p dst_root are written
+ * last. The rank count must be the chain's. Collective; all-or-nothing.
+ * @param chain_root the chain root, as given to metall_mpi_checkpoint().
+ * @param id the checkpoint; -1: the newest complete one.
+ * @param dst_root the new MPI datastore (templates as for roots).
+ * @param comm the communicator: one rank per partition of the chain.
+ * @return true on every rank, or false on every rank.
+ */
+bool metall_mpi_restore(const char *chain_root, int64_t id, const char *dst_root,
+                        MPI_Comm comm);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,260 @@
+/*
+ * ckpt_bench - incremental checkpoints against full snapshots, side by side
+ * in one invocation (MPI, one datastore per rank).
+ *
+ *   mpirun -n P ckpt_bench --ds ROOT --chain CHAIN --snap DIR
+ *                          [--heap-mb 4096] [--change-pct 1] [--deltas 10] [--reps 3]
+ *
+ * Every rank fills a heap of --heap-mb with random data, then:
+ *  - full: metall_mpi_snapshot to DIR (the chain's file system) [reps];
+ *  - the first (full) checkpoint into CHAIN;
+ *  - --deltas times: --change-pct of the heap's 4 KiB pages, chosen at
+ *    random, get a write; then a checkpoint, alternately synchronous and
+ *    asynchronous (async: the time metall_mpi_checkpoint() blocks, and the
+ *    wait); bytes written to the chain per checkpoint vs the changed bytes;
+ *  - restore of the newest checkpoint (after --deltas deltas) into ROOT's
+ *    file system vs metall_mpi_copy of a full snapshot to the same place.
+ * Times are the slowest rank's; medians over repetitions; ratios printed.
+ * CSV lines start with "csv,".
+ */
+#include <metall/metall_mpi.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int rank, nranks;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static double slowest(double t)
+{
+    double r = 0;
+    MPI_Allreduce(&t, &r, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    return r;
+}
+
+static double sum_all(double v)
+{
+    double r = 0;
+    MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    return r;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmpd);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what)
+{
+    if (rank == 0)
+        fprintf(stderr, "ckpt_bench: %s: %s\n", what, metall_errmsg());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+}
+
+static uint64_t g_du;
+static int du_cb(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+    (void)p;
+    (void)f;
+    if (type == FTW_F)
+        g_du += (uint64_t)st->st_blocks * 512;
+    return 0;
+}
+
+static uint64_t du(const char *path)
+{
+    g_du = 0;
+    nftw(path, du_cb, 16, FTW_PHYS);
+    return g_du;
+}
+
+static void rmtree(const char *path)
+{
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        die("rm");
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    const char *ds = NULL, *chain = NULL, *snapdir = NULL;
+    size_t heap_mb = 4096;
+    double pct = 1;
+    int deltas = 10, reps = 3;
+    static struct option lo[] = {{"ds", 1, 0, 'd'},      {"chain", 1, 0, 'c'},
+                                 {"snap", 1, 0, 's'},    {"heap-mb", 1, 0, 'm'},
+                                 {"change-pct", 1, 0, 'p'}, {"deltas", 1, 0, 'n'},
+                                 {"reps", 1, 0, 'r'},    {0, 0, 0, 0}};
+    for (int o; (o = getopt_long(argc, argv, "", lo, NULL)) != -1;) {
+        switch (o) {
+        case 'd': ds = optarg; break;
+        case 'c': chain = optarg; break;
+        case 's': snapdir = optarg; break;
+        case 'm': heap_mb = strtoull(optarg, NULL, 10); break;
+        case 'p': pct = atof(optarg); break;
+        case 'n': deltas = atoi(optarg); break;
+        case 'r': reps = atoi(optarg); break;
+        default: MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+    }
+    if (!ds || !chain || !snapdir) {
+        if (rank == 0)
+            fprintf(stderr, "usage: ckpt_bench --ds ROOT --chain CHAIN --snap DIR [...]\n");
+        MPI_Finalize();
+        return 2;
+    }
+    metall_mpi_options mo = {.overwrite = true};
+    metall_mpi *h = metall_mpi_create(ds, MPI_COMM_WORLD, &mo);
+    if (!h)
+        die("create");
+    metall_manager *m = metall_mpi_local(h);
+    size_t heap = heap_mb << 20, obj = (size_t)64 << 20, nobj = (heap + obj - 1) / obj;
+    char **o = malloc(nobj * sizeof *o);
+    uint64_t seed = 0x9e3779b97f4a7c15ull ^ (uint64_t)rank;
+    for (size_t i = 0; i < nobj; i++) {
+        o[i] = metall_malloc(m, obj);
+        if (!o[i])
+            die("malloc");
+        uint64_t *w = (uint64_t *)o[i];
+        for (size_t k = 0; k < obj / 8; k++)
+            w[k] = rnd(&seed);
+    }
+    if (rank == 0)
+        fprintf(stderr, "filled %zu MiB per rank, %d ranks\n", heap_mb, nranks);
+    size_t pages = nobj * obj / 4096, nchange = (size_t)((double)pages * pct / 100);
+    char path[4096];
+    /* full snapshots: the baseline */
+    double *snap_t = calloc((size_t)reps, sizeof(double));
+    for (int r = 0; r < reps; r++) {
+        snprintf(path, sizeof path, "%s/snap-%d", snapdir, r);
+        MPI_Barrier(MPI_COMM_WORLD);
+        double t = now();
+        if (!metall_mpi_snapshot(h, path))
+            die("snapshot");
+        snap_t[r] = slowest(now() - t);
+        if (r < reps - 1 && rank == 0)
+            rmtree(path);
+        MPI_Barrier(MPI_COMM_WORLD);
+    }
+    /* the first checkpoint: full */
+    metall_checkpoint_options co = {.keep = (unsigned)deltas + 2};
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = now();
+    if (!metall_mpi_checkpoint(h, chain, &co, NULL))
+        die("first checkpoint");
+    double first_t = slowest(now() - t0);
+    double *sync_t = calloc((size_t)deltas, sizeof(double)), *blk_t = calloc((size_t)deltas, sizeof(double));
+    double *async_t = calloc((size_t)deltas, sizeof(double)), *ratio = calloc((size_t)deltas, sizeof(double));
+    int ns = 0, na = 0;
+    unsigned char *seen = calloc(pages, 1);
+    for (int k = 0; k < deltas; k++) {
+        memset(seen, 0, pages);
+        size_t uniq = 0;
+        for (size_t c = 0; c < nchange; c++) {
+            size_t p = rnd(&seed) % pages;
+            uniq += !seen[p];
+            seen[p] = 1;
+            uint64_t *w = (uint64_t *)(o[p / (obj / 4096)] + (p % (obj / 4096)) * 4096);
+            w[rnd(&seed) % 512] ^= rnd(&seed) | 1;
+        }
+        char rc_dir[4200];
+        snprintf(rc_dir, sizeof rc_dir, "%s/subdir-%d", chain, rank);
+        uint64_t before = du(rc_dir);
+        MPI_Barrier(MPI_COMM_WORLD);
+        bool async = k % 2 == 1;
+        co.async = async;
+        metall_mpi_request *req = NULL;
+        double t = now();
+        if (!metall_mpi_checkpoint(h, chain, &co, async ? &req : NULL))
+            die("checkpoint");
+        double tb = now() - t;
+        if (async && !metall_mpi_checkpoint_wait(req))
+            die("wait");
+        double tt = slowest(now() - t);
+        tb = slowest(tb);
+        if (!metall_checkpoint_wait(m)) /* the merge (nothing to merge with this keep) */
+            die("merge");
+        uint64_t after = du(rc_dir);
+        double written = sum_all((double)(after - before)), changed = sum_all((double)uniq * 4096);
+        ratio[k] = written / changed;
+        if (async) {
+            blk_t[na] = tb;
+            async_t[na++] = tt;
+        } else {
+            sync_t[ns++] = tt;
+        }
+        if (rank == 0)
+            printf("csv,delta,%d,%s,%.4f,%.4f,%.0f,%.0f,%.3f\n", k + 1, async ? "async" : "sync",
+                   tb, tt, written, changed, ratio[k]);
+    }
+    /* restore of the newest vs a full copy, alternately */
+    double *rest_t = calloc((size_t)reps, sizeof(double)), *copy_t = calloc((size_t)reps, sizeof(double));
+    char snap_last[4096];
+    snprintf(snap_last, sizeof snap_last, "%s/snap-%d", snapdir, reps - 1);
+    for (int r = 0; r < reps; r++) {
+        char dst[4200];
+        snprintf(dst, sizeof dst, "%s-restored", ds);
+        MPI_Barrier(MPI_COMM_WORLD);
+        double t = now();
+        if (!metall_mpi_restore(chain, -1, dst, MPI_COMM_WORLD))
+            die("restore");
+        rest_t[r] = slowest(now() - t);
+        if (!metall_mpi_remove(dst, MPI_COMM_WORLD))
+            die("remove");
+        MPI_Barrier(MPI_COMM_WORLD);
+        t = now();
+        if (!metall_mpi_copy(snap_last, dst, MPI_COMM_WORLD))
+            die("copy");
+        copy_t[r] = slowest(now() - t);
+        if (!metall_mpi_remove(dst, MPI_COMM_WORLD))
+            die("remove");
+    }
+    double ms = median(snap_t, reps), mc = median(sync_t, ns), mb = median(blk_t, na),
+           ma = median(async_t, na), mr = median(rest_t, reps), mcp = median(copy_t, reps),
+           mratio = median(ratio, deltas);
+    if (rank == 0) {
+        printf("csv,summary,ranks,%d,heap_mb,%zu,change_pct,%.2f,snapshot_s,%.3f,first_ckpt_s,%.3f,"
+               "sync_ckpt_s,%.4f,async_blocked_s,%.4f,async_total_s,%.4f,restore_s,%.3f,copy_s,%.3f,"
+               "written_over_changed,%.3f\n",
+               nranks, heap_mb, pct, ms, first_t, mc, mb, ma, mr, mcp, mratio);
+        printf("ratios: snapshot/sync checkpoint %.1fx (goal >= 20x); async blocked/sync %.1f%% "
+               "(goal <= 10%%); written/changed %.3f (goal <= 1.2); restore newest after %d deltas / "
+               "full copy %.2f (goal <= 1.5)\n",
+               ms / mc, 100 * mb / mc, mratio, deltas, mr / mcp);
+    }
+    metall_mpi_close(h);
+    MPI_Finalize();
+    return 0;
+}
