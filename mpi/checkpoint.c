@@ -287,7 +287,7 @@ static void restore_parts(struct mc_ctx *c, const char *chain, int64_t id, const
     if (writer) {
         int rc = mm_mkdir_p(droot);
         if (!rc)
-            rc = mm_write_marker(droot, c->size);
+            rc = mm_write_marker(droot, c->size, NULL, true);
         if (rc)
             mc_ctx_fail(c, rc, "cannot create %s: %s", droot, strerror(rc));
     }
