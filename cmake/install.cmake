@@ -73,6 +73,10 @@ install(TARGETS ${METALLC_LIBRARY_TARGETS}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT metallc_dev
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
+# the license travels with the binaries (share/doc/MetallC/LICENSE)
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        COMPONENT metallc_runtime)
+
 # ---- CMake package -------------------------------------------------------
 # What the installed targets need from the consumer's side, decided here and
 # written into MetallCConfig.cmake:
