@@ -129,16 +129,32 @@ foreach(_d LIBDIR INCLUDEDIR)
     set(METALLC_PC_${_d} "\${prefix}/${CMAKE_INSTALL_${_d}}")
   endif()
 endforeach()
+# hwloc outside the linker's default directories (a Spack or module prefix):
+# its -L and a run path, so that `cc app.c $(pkg-config --libs metallc)`
+# links the static library and the program finds libhwloc.so when it runs.
 set(METALLC_PC_LIBS_PRIVATE "-lpthread")
 if(METALLC_HAVE_HWLOC)
+  foreach(_dir ${HWLOC_LIBRARY_DIRS})
+    if(NOT _dir IN_LIST CMAKE_C_IMPLICIT_LINK_DIRECTORIES)
+      string(APPEND METALLC_PC_LIBS_PRIVATE " -L${_dir} -Wl,-rpath,${_dir}")
+    endif()
+  endforeach()
   string(APPEND METALLC_PC_LIBS_PRIVATE " -lhwloc")
 endif()
 # Only a static library installed: -lmetallc is libmetallc.a, so its own
 # dependencies belong on every link line, not just `pkg-config --static`.
+# The shared library's directory goes into the program's run path when it
+# is not one the dynamic linker searches anyway (decided at install time,
+# for the prefix actually installed to): a program built with
+# `cc app.c $(pkg-config --cflags --libs metallc)` runs without
+# LD_LIBRARY_PATH, e.g. after `spack load metall-c`.
 set(METALLC_PC_LIBS "-lmetallc")
 if(NOT METALLC_BUILD_SHARED)
   string(APPEND METALLC_PC_LIBS " ${METALLC_PC_LIBS_PRIVATE}")
 endif()
+set(METALLC_PC_SYSTEM_LIBDIRS ${CMAKE_C_IMPLICIT_LINK_DIRECTORIES}
+    ${CMAKE_PLATFORM_IMPLICIT_LINK_DIRECTORIES})
+list(REMOVE_DUPLICATES METALLC_PC_SYSTEM_LIBDIRS)
 
 set(_metallc_pc_files metallc)
 if(TARGET metallc_mpi)
@@ -204,16 +220,33 @@ endif()
 # installed to (`--prefix` included), and DESTDIR is honoured by file(INSTALL).
 set(_metallc_pc_vars PROJECT_VERSION PROJECT_DESCRIPTION METALLC_PC_LIBDIR METALLC_PC_LIBS
     METALLC_PC_INCLUDEDIR METALLC_PC_LIBS_PRIVATE METALLC_PC_MPI_LIBNAME
-    METALLC_PC_MPI_REQUIRES METALLC_PC_MPI_CFLAGS METALLC_PC_MPI_LIBS)
+    METALLC_PC_MPI_REQUIRES METALLC_PC_MPI_CFLAGS METALLC_PC_MPI_LIBS
+    METALLC_PC_SYSTEM_LIBDIRS)
 set(_metallc_pc_code "")
 foreach(_v ${_metallc_pc_vars})
   string(APPEND _metallc_pc_code "set(${_v} [==[${${_v}}]==])\n")
 endforeach()
+# (install scripts run without the project's policies: plain if() forms)
+set(_metallc_pc_rpath_code "")
+if(METALLC_BUILD_SHARED)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+    set(_metallc_pc_rpath_code "set(_metallc_pc_full_libdir [==[${CMAKE_INSTALL_LIBDIR}]==])")
+  else()
+    set(_metallc_pc_rpath_code
+        "set(_metallc_pc_full_libdir \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}\")")
+  endif()
+  string(APPEND _metallc_pc_rpath_code "
+list(FIND METALLC_PC_SYSTEM_LIBDIRS \"\${_metallc_pc_full_libdir}\" _metallc_pc_sys)
+if(_metallc_pc_sys EQUAL -1)
+  string(APPEND METALLC_PC_LIBS \" -Wl,-rpath,\\\${libdir}\")
+endif()")
+endif()
 foreach(_pc ${_metallc_pc_files})
   # one staging directory per prefix: installs into two prefixes at once
   # (the tests do) must not write the same file
   install(CODE "${_metallc_pc_code}
 set(METALLC_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+${_metallc_pc_rpath_code}
 string(MD5 _metallc_pc_stage \"\${CMAKE_INSTALL_PREFIX}\")
 set(_metallc_pc_stage \"${PROJECT_BINARY_DIR}/pkgconfig/\${_metallc_pc_stage}\")
 configure_file([==[${CMAKE_CURRENT_LIST_DIR}/${_pc}.pc.in]==]
