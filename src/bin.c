@@ -106,8 +106,93 @@ static uint32_t new_chunk(metall_manager *m, unsigned a, unsigned c)
     info->bitmap = bm;
     info->val = k->nslots;
     info->hint = 0;
-    info->arena = (uint8_t)a;
+    info->hwm = 0;
+    /* atomic: the purger reads it without this arena's lock */
+    __atomic_store_n(&info->arena, (uint8_t)a, __ATOMIC_RELAXED);
     list_push(m, &m->arenas[a].bins[c], ci);
+    chunk_trim_note(m, ci, false); /* its free end is backed */
+    return ci;
+}
+
+/* Page-map helpers (MC_CHUNK_PAGES bits). */
+static inline bool pbit(const uint64_t *pm, uint32_t p) { return (pm[p >> 6] >> (p & 63)) & 1; }
+static inline void pbit_set(uint64_t *pm, uint32_t p) { pm[p >> 6] |= (uint64_t)1 << (p & 63); }
+static inline void pbit_clear(uint64_t *pm, uint32_t p) { pm[p >> 6] &= ~((uint64_t)1 << (p & 63)); }
+
+static bool pmap_any(const uint64_t *pm)
+{
+    for (unsigned w = 0; w < MC_CHUNK_PAGES / 64; w++)
+        if (pm[w])
+            return true;
+    return false;
+}
+
+/* Give disk blocks back to the punched pages among [p0, p1] of chunk ci,
+ * each whole run of punched pages at once (one fallocate for the untouched
+ * end of a chunk trimmed at a flush). Arena lock held. */
+static int reback_pages(metall_manager *m, struct chunk_info *info, uint32_t ci, uint32_t p0,
+                        uint32_t p1)
+{
+    uint64_t *pm = info->pmap;
+    size_t off = (size_t)ci << MC_CHUNK_SHIFT;
+    for (uint32_t p = p0; p <= p1; p++) {
+        if (!pbit(pm, p))
+            continue;
+        uint32_t s = p, e = p;
+        while (s > 0 && pbit(pm, s - 1))
+            s--;
+        while (e + 1 < MC_CHUNK_PAGES && pbit(pm, e + 1))
+            e++;
+        if (segment_back(&m->seg, off + ((size_t)s << MC_PAGE_SHIFT),
+                         (size_t)(e - s + 1) << MC_PAGE_SHIFT))
+            return -1;
+        for (uint32_t q = s; q <= e; q++)
+            pbit_clear(pm, q);
+        p = e;
+    }
+    if (!pmap_any(pm))
+        info->holes = 0;
+    if (!info->in_dirty)
+        chunk_trim_note(m, ci, false); /* backed free pages again */
+    return 0;
+}
+
+/* Back what the slots out[0..n) of chunk ci need (it has holes). On
+ * failure the slots are put back and -1 returned. Arena lock held. */
+static int back_taken(metall_manager *m, struct chunk_info *info, uint32_t ci,
+                      const struct class_info *k, void **out, unsigned n)
+{
+    char *cbase = m->head.base_ + ((size_t)ci << MC_CHUNK_SHIFT);
+    int rc;
+    if (!info->pmap) { /* trimmed at a past close: pages unknown, back it all */
+        rc = segment_back(&m->seg, (size_t)ci << MC_CHUNK_SHIFT, MC_CHUNK_SIZE);
+        if (rc == 0) {
+            info->holes = 0;
+            chunk_trim_note(m, ci, false);
+        }
+    } else {
+        size_t lo = (size_t)((char *)out[0] - cbase), hi = (size_t)((char *)out[n - 1] - cbase);
+        rc = reback_pages(m, info, ci, (uint32_t)(lo >> MC_PAGE_SHIFT),
+                          (uint32_t)((hi + k->size - 1) >> MC_PAGE_SHIFT));
+    }
+    if (rc == 0)
+        return 0;
+    for (unsigned q = 0; q < n; q++) { /* disk full: give the slots back */
+        uint32_t idx = (uint32_t)((((size_t)((char *)out[q] - cbase)) * k->div_magic) >> 32);
+        info->bitmap[idx >> 6] &= ~((uint64_t)1 << (idx & 63));
+        if ((idx >> 6) < info->hint)
+            info->hint = idx >> 6;
+    }
+    info->val += n;
+    return -1;
+}
+
+/* The first chunk of the bin's list that is not being trimmed. */
+static uint32_t usable_chunk(metall_manager *m, struct bin *b)
+{
+    uint32_t ci = b->nonfull;
+    while (ci != MC_NONE && m->chunks.info[ci].trimming)
+        ci = m->chunks.info[ci].next;
     return ci;
 }
 
@@ -119,20 +204,14 @@ unsigned bin_alloc_batch(metall_manager *m, unsigned a, unsigned c, void **out, 
     unsigned got = 0;
     pthread_mutex_lock(&ar->lock);
     while (got < want) {
-        uint32_t ci = b->nonfull;
+        uint32_t ci = usable_chunk(m, b);
         if (ci == MC_NONE && (ci = new_chunk(m, a, c)) == MC_NONE)
             break;
         struct chunk_info *info = &m->chunks.info[ci];
         char *cbase = m->head.base_ + ((size_t)ci << MC_CHUNK_SHIFT);
-        if (MC_UNLIKELY(info->holes)) {
-            /* trimmed at the last close: give the free pages their disk
-             * blocks back first, so a full disk is ENOSPC here, not SIGBUS */
-            if (segment_back(&m->seg, (size_t)ci << MC_CHUNK_SHIFT, MC_CHUNK_SIZE))
-                break;
-            info->holes = 0;
-        }
         uint64_t *bm = info->bitmap;
         uint32_t w = info->hint, nfree = info->val;
+        unsigned first = got;
         while (got < want && nfree) {
             uint64_t fb = ~bm[w];
             if (!fb) {
@@ -151,6 +230,14 @@ unsigned bin_alloc_batch(metall_manager *m, unsigned a, unsigned c, void **out, 
         }
         info->hint = w;
         info->val = nfree;
+        if (w + 1 > info->hwm)
+            info->hwm = w + 1;
+        if (MC_UNLIKELY(info->holes) && got > first &&
+            back_taken(m, info, ci, k, out + first, got - first)) {
+            /* a full disk is ENOSPC here, not SIGBUS at the first store */
+            got = first;
+            break;
+        }
         if (info->val == 0)
             list_remove(m, b, ci);
     }
@@ -190,9 +277,11 @@ void bin_free_batch(metall_manager *m, unsigned c, void *const *slots, unsigned 
             info->hint = w;
         if (info->val++ == 0)
             list_push(m, b, ci);
-        if (info->val == k->nslots) {
+        if (info->val == k->nslots && !info->trimming) {
             list_remove(m, b, ci);
             chunk_free(m, ci, 1);
+        } else if (MC_UNLIKELY(!info->in_tq || !info->in_dirty)) {
+            chunk_trim_note(m, ci, true);
         }
     }
     if (ar)
@@ -228,57 +317,107 @@ void bin_rebuild(metall_manager *m)
         info[i].hint = w < k->words ? w : k->words - 1;
         info[i].next = info[i].prev = MC_NONE;
         info[i].arena = (uint8_t)(i % m->narenas);
+        info[i].hwm = k->words; /* not known: all of it may have been used */
         if (info[i].val)
             list_push(m, &m->arenas[info[i].arena].bins[info[i].cls], i);
     }
 }
 
-/* Punch [start, end) rounded inward to pages; returns 1 if anything was. */
-static int punch_inward(metall_manager *m, size_t chunk_off, size_t start, size_t end)
+/* Are slots [s0, s1) all free? */
+static bool slots_free(const uint64_t *bm, uint32_t s0, uint32_t s1)
 {
-    size_t ps = 4096;
-    start = (start + ps - 1) & ~(ps - 1);
-    end &= ~(ps - 1);
-    if (end <= start)
-        return 0;
-    return segment_punch(&m->seg, chunk_off + start, end - start) == 0;
+    while (s0 < s1) {
+        uint32_t w = s0 >> 6, b = s0 & 63;
+        uint32_t n = 64 - b < s1 - s0 ? 64 - b : s1 - s0;
+        uint64_t mask = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << b;
+        if (bm[w] & mask)
+            return false;
+        s0 += n;
+    }
+    return true;
 }
 
-size_t bin_trim_all(metall_manager *m)
+/* Runs of fully free, still backed pages of a SMALL chunk, up to page
+ * `lim`: run r is [st[r], en[r]). Arena lock held. Returns the run count. */
+static unsigned free_runs(const struct chunk_info *info, const struct class_info *k,
+                          uint32_t lim, uint16_t *st, uint16_t *en)
 {
-    size_t chunks = 0;
-    struct chunk_info *info = m->chunks.info;
-    for (uint32_t ci = 0; ci < m->chunks.nchunks; ci++) {
-        if (info[ci].kind != MC_CHUNK_SMALL || info[ci].holes)
+    unsigned nr = 0;
+    for (uint32_t p = 0; p < lim; p++) {
+        if (info->pmap && pbit(info->pmap, p))
             continue;
-        const struct class_info *k = &mc_classes[info[ci].cls];
-        size_t off = (size_t)ci << MC_CHUNK_SHIFT;
-        const uint64_t *bm = info[ci].bitmap;
-        int punched = 0;
-        /* fewer free bytes than a page cannot free one */
-        uint32_t i = (size_t)info[ci].val * k->size < 4096 ? k->nslots : 0;
-        while (i < k->nslots) {
-            /* skip allocated slots a word at a time */
-            if ((i & 63) == 0 && bm[i >> 6] == ~(uint64_t)0) {
-                i += 64;
-                continue;
-            }
-            if ((bm[i >> 6] >> (i & 63)) & 1) {
-                i++;
-                continue;
-            }
-            uint32_t j = i;
-            while (j < k->nslots && !((bm[j >> 6] >> (j & 63)) & 1))
-                j++;
-            punched |= punch_inward(m, off, (size_t)i * k->size, (size_t)j * k->size);
-            i = j;
-        }
-        /* the tail past the last slot is never used */
-        punched |= punch_inward(m, off, (size_t)k->nslots * k->size, MC_CHUNK_SIZE);
-        if (punched) {
-            info[ci].holes = 1;
-            chunks++;
+        uint32_t s0 = (uint32_t)(((size_t)p << MC_PAGE_SHIFT) / k->size);
+        uint32_t s1 = (uint32_t)((((size_t)(p + 1) << MC_PAGE_SHIFT) + k->size - 1) / k->size);
+        if (s0 > k->nslots)
+            s0 = k->nslots;
+        if (s1 > k->nslots)
+            s1 = k->nslots;
+        if (!slots_free(info->bitmap, s0, s1))
+            continue;
+        if (nr && en[nr - 1] == p)
+            en[nr - 1] = (uint16_t)(p + 1);
+        else {
+            st[nr] = (uint16_t)p;
+            en[nr++] = (uint16_t)(p + 1);
         }
     }
-    return chunks;
+    return nr;
+}
+
+int bin_trim_chunk(metall_manager *m, uint32_t ci, bool full, bool wait)
+{
+    struct chunk_info *info = &m->chunks.info[ci];
+    unsigned a = __atomic_load_n(&info->arena, __ATOMIC_RELAXED);
+    struct arena *ar = &m->arenas[a < MC_MAX_ARENAS ? a : 0];
+    if (wait)
+        pthread_mutex_lock(&ar->lock);
+    else if (pthread_mutex_trylock(&ar->lock) != 0)
+        return -1;
+    if (info->trimming || !chunk_trim_take(m, ci, a, full)) {
+        pthread_mutex_unlock(&ar->lock);
+        return 0;
+    }
+    const struct class_info *k = &mc_classes[info->cls];
+    /* background: only pages below the high-water mark (they were used,
+     * so they may be resident); the rest of a chunk being filled is next */
+    uint32_t lim = MC_CHUNK_PAGES;
+    if (!full) {
+        size_t end = (size_t)info->hwm * 64 * k->size;
+        lim = end >= MC_CHUNK_SIZE ? MC_CHUNK_PAGES : (uint32_t)(end >> MC_PAGE_SHIFT);
+    }
+    uint16_t st[MC_CHUNK_PAGES / 2 + 1], en[MC_CHUNK_PAGES / 2 + 1];
+    unsigned nr = (full || (size_t)info->val * k->size >= ((size_t)1 << MC_PAGE_SHIFT))
+                      ? free_runs(info, k, lim, st, en) : 0;
+    if (nr && !info->pmap && !(info->pmap = calloc(MC_CHUNK_PAGES / 64, sizeof(uint64_t))))
+        nr = 0; /* no memory to remember holes: leave the chunk backed */
+    if (!nr) {
+        pthread_mutex_unlock(&ar->lock);
+        return 0;
+    }
+    if (info->holes && !pmap_any(info->pmap)) /* holes of a past close: unknown */
+        memset(info->pmap, 0xff, MC_CHUNK_PAGES / 8); /* back all before use */
+    info->trimming = 1; /* allocation skips it; frees do not release it */
+    pthread_mutex_unlock(&ar->lock);
+    /* punch without the lock: the pages' slots are free and stay free */
+    size_t off = (size_t)ci << MC_CHUNK_SHIFT;
+    bool ok[MC_CHUNK_PAGES / 2 + 1];
+    int pages = 0;
+    for (unsigned r = 0; r < nr; r++) {
+        ok[r] = segment_punch(&m->seg, off + ((size_t)st[r] << MC_PAGE_SHIFT),
+                              (size_t)(en[r] - st[r]) << MC_PAGE_SHIFT) == 0;
+        pages += ok[r] ? en[r] - st[r] : 0;
+    }
+    pthread_mutex_lock(&ar->lock);
+    info->trimming = 0;
+    for (unsigned r = 0; r < nr; r++)
+        for (uint32_t p = st[r]; ok[r] && p < en[r]; p++)
+            pbit_set(info->pmap, p);
+    if (pages)
+        info->holes = 1;
+    if (info->val == k->nslots) { /* emptied meanwhile: release it now */
+        list_remove(m, &ar->bins[info->cls], ci);
+        chunk_free(m, ci, 1);
+    }
+    pthread_mutex_unlock(&ar->lock);
+    return pages;
 }

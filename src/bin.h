@@ -25,10 +25,13 @@ bool bin_slot_allocated(metall_manager *m, uint32_t chunk, size_t off_in_chunk);
 /* After loading the chunk directory: build the non-full lists and hints. */
 void bin_rebuild(metall_manager *m);
 
-/* At close (no other thread): punch the pages of free slots of every SMALL
- * chunk, so the files hold about the live data. Marks such chunks `holes`.
- * Returns the number of chunks trimmed. */
-size_t bin_trim_all(metall_manager *m);
+/* Punch the fully free pages of SMALL chunk ci that still hold disk blocks:
+ * all of them (full: flush/close), or only those below the chunk's
+ * high-water mark (background: resident memory; the never used end of a
+ * chunk being filled stays backed). Takes ci's arena lock (wait: blocking,
+ * else trylock), punches without it while allocation skips the chunk.
+ * Returns the pages punched, or -1 if the arena was busy (nothing done). */
+int bin_trim_chunk(metall_manager *m, uint32_t ci, bool full, bool wait);
 
 /* Lock / unlock all arenas in index order (flush, snapshot, stats). */
 void bin_lock_all(metall_manager *m);

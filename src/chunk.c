@@ -29,6 +29,7 @@
  */
 #include "chunk.h"
 
+#include "bin.h"
 #include "datastore.h"
 #include "error.h"
 #include "layout.h"
@@ -59,7 +60,8 @@ int chunk_dir_init(metall_manager *m)
     cd->info = anon_alloc(info_bytes(cd->max_chunks));
     cd->cls = anon_alloc(cd->max_chunks);
     cd->free_map = anon_alloc(map_bytes(cd->max_chunks));
-    if (!cd->info || !cd->cls || !cd->free_map) {
+    cd->dirty_map = anon_alloc(map_bytes(cd->max_chunks));
+    if (!cd->info || !cd->cls || !cd->free_map || !cd->dirty_map) {
         chunk_dir_destroy(m);
         return mc_fail(ENOMEM, "%s: out of memory for the chunk directory", m->path);
     }
@@ -92,18 +94,27 @@ void chunk_dir_destroy(metall_manager *m)
     free(cd->purge_q);
     free(cd->purge_t);
     free(cd->pf_q);
+    free(cd->tq);
+    free(cd->tq_t);
+    cd->tq = NULL;
+    cd->tq_t = NULL;
     cd->pf_q = NULL;
     cd->purge_q = NULL;
     cd->purge_t = NULL;
     if (cd->info) {
-        for (uint32_t i = 0; i < cd->nchunks; i++)
+        for (uint32_t i = 0; i < cd->nchunks; i++) {
             free(cd->info[i].bitmap);
+            free(cd->info[i].pmap);
+        }
         munmap(cd->info, info_bytes(cd->max_chunks));
     }
     if (cd->cls)
         munmap((void *)cd->cls, cd->max_chunks);
     if (cd->free_map)
         munmap(cd->free_map, map_bytes(cd->max_chunks));
+    if (cd->dirty_map)
+        munmap(cd->dirty_map, map_bytes(cd->max_chunks));
+    cd->dirty_map = NULL;
     if (cd->info) {
         pthread_mutex_destroy(&cd->lock);
         pthread_cond_destroy(&cd->purge_cv);
@@ -112,6 +123,13 @@ void chunk_dir_destroy(metall_manager *m)
     cd->info = NULL;
     cd->cls = NULL;
     cd->free_map = NULL;
+}
+
+static void dirty_clear(struct chunk_dir *cd, uint32_t i)
+{
+    cd->dirty_map[i >> 6] &= ~((uint64_t)1 << (i & 63));
+    cd->info[i].in_dirty = 0;
+    cd->ndirty--;
 }
 
 static inline bool is_free(const struct chunk_dir *cd, uint32_t i)
@@ -353,101 +371,159 @@ static bool recently_touched(metall_manager *m, uint32_t i)
     return false;
 }
 
-/* The purger: take queued chunks that are still free, make them
- * unallocatable, punch them (merging neighbours) without the lock, then give
- * them back as free and unbacked. */
-static void *purger_main(void *arg)
+/* Take up to a batch of queued chunks that are due (all: every one) and
+ * still free, make them unallocatable, punch them (merging neighbours)
+ * without the lock, then give them back as free and unbacked. Lock held on
+ * entry and exit; returns how many were punched. */
+static size_t punch_batch(metall_manager *m, bool all)
 {
-    metall_manager *m = arg;
     struct chunk_dir *cd = &m->chunks;
     enum { BATCH = 64 };
     uint32_t batch[BATCH];
     bool ok[BATCH];
+    size_t nb = 0;
+    uint64_t now = now_ns();
+    while (cd->purge_head < cd->purge_len && nb < BATCH &&
+           (all || cd->purge_t[cd->purge_head] + cd->purge_delay_ns <= now)) {
+        uint32_t i = cd->purge_q[cd->purge_head++];
+        if (cd->info[i].kind == MC_CHUNK_FREE && cd->info[i].in_pool == POOL_QUEUED) {
+            cd->info[i].in_pool = POOL_PUNCHING;
+            clear_free(cd, i);
+            batch[nb++] = i;
+        }
+    }
+    if (cd->purge_head == cd->purge_len)
+        cd->purge_head = cd->purge_len = 0;
+    if (nb == 0)
+        return 0;
+    cd->purge_inflight += (uint32_t)nb;
+    pthread_mutex_unlock(&cd->lock);
+    qsort(batch, nb, sizeof *batch, cmp_u32);
+    for (size_t s = 0; s < nb;) {
+        size_t e = s + 1;
+        while (e < nb && batch[e] == batch[e - 1] + 1)
+            e++;
+        bool r = punch_now(m, batch[s], (uint32_t)(e - s)) == 0;
+        for (size_t k = s; k < e; k++)
+            ok[k] = r;
+        s = e;
+    }
+    pthread_mutex_lock(&cd->lock);
+    for (size_t k = 0; k < nb; k++) {
+        uint32_t i = batch[k];
+        cd->info[i].in_pool = POOL_NO;
+        /* after any attempt, fallocate again before reuse (a punch may
+         * have freed some blocks before failing); zero only if it worked */
+        cd->info[i].backed = 0;
+        cd->info[i].zero = ok[k];
+        set_free(cd, i);
+        if ((i >> 6) < cd->free_hint)
+            cd->free_hint = i >> 6;
+    }
+    cd->purge_inflight -= (uint32_t)nb;
+    pthread_cond_broadcast(&cd->purge_idle_cv);
+    return nb;
+}
+
+/* The lowest chunk in dirty_map (ndirty > 0). */
+static uint32_t first_dirty(const struct chunk_dir *cd)
+{
+    for (uint32_t w = 0;; w++)
+        if (cd->dirty_map[w])
+            return (w << 6) + (uint32_t)__builtin_ctzll(cd->dirty_map[w]);
+}
+
+/* Trim chunk i's free pages from the purger (lock held, dropped meanwhile).
+ * Returns bin_trim_chunk()'s answer: -1 when the arena was busy. */
+static int trim_one(metall_manager *m, uint32_t i, bool full)
+{
+    struct chunk_dir *cd = &m->chunks;
+    cd->trim_inflight = true;
+    pthread_mutex_unlock(&cd->lock);
+    int r = bin_trim_chunk(m, i, full, false);
+    pthread_mutex_lock(&cd->lock);
+    cd->trim_inflight = false;
+    pthread_cond_broadcast(&cd->purge_idle_cv);
+    return r;
+}
+
+/* Prefault the next look-ahead chunk if the program is writing what it
+ * allocates (lock held, dropped meanwhile). */
+static void prefault_one(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    uint32_t i = cd->pf_q[cd->pf_head++];
+    if (cd->pf_head == cd->pf_len)
+        cd->pf_head = cd->pf_len = 0;
+    /* backed and not waiting to be punched: fault it in, if the program is
+     * touching the chunks before it (a heap allocated and never written is
+     * not worth the zeroing) */
+    const struct chunk_info *ci = &cd->info[i];
+    if (ci->backed && !(ci->kind == MC_CHUNK_FREE && ci->in_pool >= POOL_QUEUED) &&
+        recently_touched(m, i)) {
+        cd->pf_inflight = true;
+        pthread_mutex_unlock(&cd->lock);
+        (void)os_populate_write(m->head.base_ + ((size_t)i << MC_CHUNK_SHIFT), MC_CHUNK_SIZE);
+        pthread_mutex_lock(&cd->lock);
+        cd->pf_inflight = false;
+        pthread_cond_broadcast(&cd->purge_idle_cv);
+    }
+}
+
+/* Sleep until ns (CLOCK_MONOTONIC) or a signal (lock held). */
+static void wait_until(struct chunk_dir *cd, uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    pthread_cond_timedwait(&cd->purge_cv, &cd->lock, &ts);
+}
+
+/* The background thread: punches freed chunks (after the purge delay, or
+ * at once when someone waits), trims the free pages of SMALL chunks (below
+ * their high-water mark after the delay: resident memory; every dirty
+ * chunk fully when someone waits: disk), and prefaults look-ahead chunks.
+ * Work in that order of priority; asleep when there is none. */
+static void *purger_main(void *arg)
+{
+    metall_manager *m = arg;
+    struct chunk_dir *cd = &m->chunks;
     pthread_mutex_lock(&cd->lock);
     for (;;) {
-        size_t nb = 0;
-        uint64_t now = now_ns();
         bool all = cd->purge_hurry || cd->purge_stop;
-        while (cd->purge_head < cd->purge_len && nb < BATCH &&
-               (all || cd->purge_t[cd->purge_head] + cd->purge_delay_ns <= now)) {
-            uint32_t i = cd->purge_q[cd->purge_head++];
-            if (cd->info[i].kind == MC_CHUNK_FREE && cd->info[i].in_pool == POOL_QUEUED) {
-                cd->info[i].in_pool = POOL_PUNCHING;
-                clear_free(cd, i);
-                batch[nb++] = i;
-            }
+        if (punch_batch(m, all))
+            continue;
+        if (cd->trim_hurry && !cd->purge_stop && cd->ndirty) {
+            if (trim_one(m, first_dirty(cd), true) < 0) /* arena busy: retry soon */
+                wait_until(cd, now_ns() + 1000000u);
+            continue;
         }
-        if (cd->purge_head == cd->purge_len)
-            cd->purge_head = cd->purge_len = 0;
-        if (nb == 0 && !all && cd->pf_head < cd->pf_len) {
-            uint32_t i = cd->pf_q[cd->pf_head++];
-            if (cd->pf_head == cd->pf_len)
-                cd->pf_head = cd->pf_len = 0;
-            /* backed and not waiting to be punched: fault it in, if the
-             * program is touching the chunks before it (a heap allocated
-             * and never written is not worth the zeroing) */
-            const struct chunk_info *ci = &cd->info[i];
-            if (ci->backed && !(ci->kind == MC_CHUNK_FREE && ci->in_pool >= POOL_QUEUED) &&
-                recently_touched(m, i)) {
-                cd->pf_inflight = true;
-                pthread_mutex_unlock(&cd->lock);
-                (void)os_populate_write(m->head.base_ + ((size_t)i << MC_CHUNK_SHIFT),
-                                        MC_CHUNK_SIZE);
-                pthread_mutex_lock(&cd->lock);
-                cd->pf_inflight = false;
-                pthread_cond_broadcast(&cd->purge_idle_cv);
+        if (!all && cd->pf_head < cd->pf_len) {
+            prefault_one(m);
+            continue;
+        }
+        uint64_t now = now_ns();
+        if (!all && cd->tq_head < cd->tq_len &&
+            cd->tq_t[cd->tq_head] + cd->purge_delay_ns <= now) {
+            uint32_t i = cd->tq[cd->tq_head++];
+            if (cd->tq_head == cd->tq_len)
+                cd->tq_head = cd->tq_len = 0;
+            if (trim_one(m, i, false) < 0 && cd->tq_len < cd->tq_cap) {
+                cd->tq_t[cd->tq_len] = now; /* arena busy: later */
+                cd->tq[cd->tq_len++] = i;
             }
             continue;
         }
-        if (nb == 0) {
-            if (cd->purge_head < cd->purge_len) {
-                if (all)
-                    continue; /* only stale entries were skipped */
-                /* sleep until the oldest entry is due (or a waiter comes) */
-                uint64_t due = cd->purge_t[cd->purge_head] + cd->purge_delay_ns;
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                uint64_t wait = due > now ? due - now : 0;
-                ts.tv_sec += (time_t)(wait / 1000000000u);
-                ts.tv_nsec += (long)(wait % 1000000000u);
-                if (ts.tv_nsec >= 1000000000L) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= 1000000000L;
-                }
-                pthread_cond_timedwait(&cd->purge_cv, &cd->lock, &ts);
-                continue;
-            }
-            if (cd->purge_stop)
-                break;
-            pthread_cond_broadcast(&cd->purge_idle_cv);
+        if (cd->purge_stop && cd->purge_head == cd->purge_len)
+            break;
+        pthread_cond_broadcast(&cd->purge_idle_cv);
+        uint64_t due = UINT64_MAX;
+        if (cd->purge_head < cd->purge_len)
+            due = cd->purge_t[cd->purge_head] + cd->purge_delay_ns;
+        if (!all && cd->tq_head < cd->tq_len && cd->tq_t[cd->tq_head] + cd->purge_delay_ns < due)
+            due = cd->tq_t[cd->tq_head] + cd->purge_delay_ns;
+        if (due != UINT64_MAX)
+            wait_until(cd, due);
+        else
             pthread_cond_wait(&cd->purge_cv, &cd->lock);
-            continue;
-        }
-        cd->purge_inflight = (uint32_t)nb;
-        pthread_mutex_unlock(&cd->lock);
-        qsort(batch, nb, sizeof *batch, cmp_u32);
-        for (size_t s = 0; s < nb;) {
-            size_t e = s + 1;
-            while (e < nb && batch[e] == batch[e - 1] + 1)
-                e++;
-            bool r = punch_now(m, batch[s], (uint32_t)(e - s)) == 0;
-            for (size_t k = s; k < e; k++)
-                ok[k] = r;
-            s = e;
-        }
-        pthread_mutex_lock(&cd->lock);
-        for (size_t k = 0; k < nb; k++) {
-            uint32_t i = batch[k];
-            cd->info[i].in_pool = POOL_NO;
-            /* after any attempt, fallocate again before reuse (a punch may
-             * have freed some blocks before failing); zero only if it worked */
-            cd->info[i].backed = 0;
-            cd->info[i].zero = ok[k];
-            set_free(cd, i);
-            if ((i >> 6) < cd->free_hint)
-                cd->free_hint = i >> 6;
-        }
-        cd->purge_inflight = 0;
     }
     pthread_cond_broadcast(&cd->purge_idle_cv);
     pthread_mutex_unlock(&cd->lock);
@@ -537,16 +613,100 @@ static void purger_stop(struct chunk_dir *cd)
     cd->purge_started = false;
 }
 
-void chunk_purge_wait(metall_manager *m)
+void chunk_purge_wait(metall_manager *m, bool trim)
 {
     struct chunk_dir *cd = &m->chunks;
     pthread_mutex_lock(&cd->lock);
+    if (!cd->purge_started) { /* no background thread: trim here */
+        while (trim && cd->ndirty) {
+            uint32_t i = first_dirty(cd);
+            pthread_mutex_unlock(&cd->lock);
+            (void)bin_trim_chunk(m, i, true, true);
+            pthread_mutex_lock(&cd->lock);
+        }
+        pthread_mutex_unlock(&cd->lock);
+        return;
+    }
     cd->purge_hurry++;
+    cd->trim_hurry += trim;
     pthread_cond_signal(&cd->purge_cv);
-    while (cd->purge_started && (cd->purge_head < cd->purge_len || cd->purge_inflight))
+    while (cd->purge_started && (cd->purge_head < cd->purge_len || cd->purge_inflight ||
+                                 (trim && (cd->ndirty || cd->trim_inflight))))
         pthread_cond_wait(&cd->purge_idle_cv, &cd->lock);
     cd->purge_hurry--;
+    cd->trim_hurry -= trim;
     pthread_mutex_unlock(&cd->lock);
+}
+
+/* Punch every queued chunk now, in the calling thread, and wait for the
+ * purger's punches in flight. For a full disk: the caller may hold an
+ * arena lock, so this never waits for the purger's trims (which take arena
+ * locks). */
+static void purge_now(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    pthread_mutex_lock(&cd->lock);
+    while (punch_batch(m, true))
+        ;
+    while (cd->purge_inflight)
+        pthread_cond_wait(&cd->purge_idle_cv, &cd->lock);
+    pthread_mutex_unlock(&cd->lock);
+}
+
+/* Remember that SMALL chunk ci has free pages that may hold disk blocks
+ * (and, if freed, that a slot was just freed: trim it in the background
+ * after the delay). The caller holds the chunk's arena lock. */
+void chunk_trim_note(metall_manager *m, uint32_t ci, bool freed)
+{
+    struct chunk_dir *cd = &m->chunks;
+    struct chunk_info *info = &cd->info[ci];
+    pthread_mutex_lock(&cd->lock);
+    if (!info->in_dirty) {
+        cd->dirty_map[ci >> 6] |= (uint64_t)1 << (ci & 63);
+        info->in_dirty = 1;
+        cd->ndirty++;
+    }
+    if (freed && !info->in_tq) {
+        info->in_tq = 1; /* without a purger nothing is queued: the flag
+                            just spares the next frees this call */
+        if (start_background(m)) {
+            if (cd->tq_len == cd->tq_cap) {
+                size_t cap = cd->tq_cap ? cd->tq_cap * 2 : 256;
+                uint32_t *q = realloc(cd->tq, cap * sizeof *q);
+                if (q)
+                    cd->tq = q;
+                uint64_t *t = q ? realloc(cd->tq_t, cap * sizeof *t) : NULL;
+                if (t) {
+                    cd->tq_t = t;
+                    cd->tq_cap = cap;
+                }
+            }
+            if (cd->tq_len < cd->tq_cap) {
+                cd->tq_t[cd->tq_len] = now_ns();
+                cd->tq[cd->tq_len++] = ci;
+                if (cd->tq_len - cd->tq_head == 1)
+                    pthread_cond_signal(&cd->purge_cv);
+            }
+        }
+    }
+    pthread_mutex_unlock(&cd->lock);
+}
+
+bool chunk_trim_take(metall_manager *m, uint32_t ci, unsigned a, bool full)
+{
+    struct chunk_dir *cd = &m->chunks;
+    struct chunk_info *info = &cd->info[ci];
+    pthread_mutex_lock(&cd->lock);
+    bool ok = ci < cd->nchunks && info->kind == MC_CHUNK_SMALL &&
+              __atomic_load_n(&info->arena, __ATOMIC_RELAXED) == a &&
+              (full ? info->in_dirty : info->in_tq);
+    if (ok) {
+        info->in_tq = 0;
+        if (full)
+            dirty_clear(cd, ci);
+    }
+    pthread_mutex_unlock(&cd->lock);
+    return ok;
 }
 
 uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
@@ -556,7 +716,7 @@ uint32_t chunk_alloc(metall_manager *m, uint32_t n, uint32_t align, int kind,
     if (idx == MC_NONE && errno == ENOSPC) {
         /* freed chunks waiting to be punched still hold disk blocks:
          * punch them now and try once more */
-        chunk_purge_wait(m);
+        purge_now(m);
         idx = alloc_once(m, n, align, kind, cls, zeroed);
     }
     return idx;
@@ -570,6 +730,13 @@ static void release_run(metall_manager *m, uint32_t idx, uint32_t n)
         struct chunk_info *ci = &cd->info[idx + k];
         free(ci->bitmap);
         ci->bitmap = NULL;
+        free(ci->pmap);
+        ci->pmap = NULL;
+        if (ci->in_dirty)
+            dirty_clear(cd, idx + k);
+        ci->in_tq = 0;
+        ci->hwm = 0;
+        ci->trimming = 0;
         ci->kind = MC_CHUNK_FREE;
         ci->cls = 0;
         ci->val = 0;
@@ -658,7 +825,7 @@ int chunk_pool_drain(metall_manager *m)
             cd->info[i].in_pool == POOL_NO)
             queue_punch(m, i, 1);
     pthread_mutex_unlock(&cd->lock);
-    chunk_purge_wait(m);
+    chunk_purge_wait(m, true);
     return 0;
 }
 

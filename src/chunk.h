@@ -31,8 +31,22 @@ int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2
  * queued punch is done. Takes chunks.lock. */
 int chunk_pool_drain(metall_manager *m);
 
-/* Wait until the purger has punched every queued chunk. */
-void chunk_purge_wait(metall_manager *m);
+/* Punch every queued chunk now, and if `trim`, every dirty SMALL chunk's
+ * free pages too (flush, close; a snapshot skips them: the copy's free
+ * chunks are punched, its free slots just copied): waits for the purger, or
+ * does it here when there is none. The caller holds no allocator lock. */
+void chunk_purge_wait(metall_manager *m, bool trim);
+
+/* SMALL chunk ci has free pages that may hold disk blocks (a new chunk, a
+ * hole re-backed), and if `freed`, a slot was just freed (trim its free
+ * pages in the background after the purge delay). Caller holds ci's arena
+ * lock; cheap to skip when info[ci].in_dirty (and in_tq) are already set. */
+void chunk_trim_note(metall_manager *m, uint32_t ci, bool freed);
+
+/* For the trimmer holding arena a's lock: is ci still a SMALL chunk of
+ * arena a with the trim to do (full: in dirty_map, else in the queue)? If
+ * so, clear that mark and return true. */
+bool chunk_trim_take(metall_manager *m, uint32_t ci, unsigned a, bool full);
 
 /* Rebuild free_map and cls[] from info[] (after loading the directory). */
 void chunk_dir_rebuild(metall_manager *m);

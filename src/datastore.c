@@ -493,7 +493,7 @@ bool metall_flush(metall_manager *m)
     if (m->read_only)
         return mc_fail(EROFS, "%s: the datastore is open read-only", m->path), false;
     tcache_flush_mine(m);
-    chunk_purge_wait(m); /* the files are as small as they get once flushed */
+    chunk_purge_wait(m, true); /* the files are as small as they get once flushed */
     pthread_mutex_lock(&m->meta_lock);
     int rc = persist(m);
     pthread_mutex_unlock(&m->meta_lock);
@@ -512,9 +512,10 @@ bool metall_close(metall_manager *m)
         return true;
     }
     tcache_destroy_all(m);
+    /* punches the pool and look-ahead chunks, and the free pages of the
+     * SMALL chunks changed since the last flush (best effort: a failed
+     * punch keeps the blocks) */
     int rc = chunk_pool_drain(m);
-    if (rc == 0)
-        bin_trim_all(m); /* best effort: a failed punch keeps the blocks */
     if (rc == 0)
         rc = persist(m);
     if (rc == 0)
@@ -700,7 +701,7 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     if (make_tmp_dir(dst, tmp, sizeof tmp))
         return false;
     tcache_flush_mine(m);
-    chunk_purge_wait(m); /* freed chunks are not copied */
+    chunk_purge_wait(m, false); /* freed chunks are not copied */
     pthread_mutex_lock(&m->meta_lock);
     uint8_t uuid[16];
     void *c = NULL, *n = NULL;

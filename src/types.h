@@ -16,9 +16,12 @@
  *             backed chunks are handed out, so a full disk is ENOSPC at
  *             allocation, never SIGBUS at first touch. Free chunks are
  *             unbacked (hole punched) except a small pool kept for reuse.
- *             At close, the pages of free slots in SMALL chunks are punched
- *             too (the files shrink to the live data); such a chunk is
- *             marked `holes` and backed again before its next allocation.
+ *             Fully free pages of SMALL chunks are punched too (trimmed):
+ *             in the background a while after a slot was freed (resident
+ *             memory), and at flush/close for every chunk changed since the
+ *             last one (the files shrink to the live data). Such a chunk is
+ *             marked `holes` (pmap: which pages) and its pages are backed
+ *             again before a slot on them is handed out.
  *  size class one of MC_NCLASSES slot sizes (8 B .. 1 MiB); larger objects
  *             are runs of whole chunks.
  *  arena      a set of bins (one per size class). Threads are spread over
@@ -57,6 +60,8 @@
 #define MC_CHUNK_SHIFT 21
 #define MC_CHUNK_SIZE ((size_t)1 << MC_CHUNK_SHIFT)
 #define MC_CHUNK_MASK (MC_CHUNK_SIZE - 1)
+#define MC_PAGE_SHIFT 12     /* trimming granule: 4 KiB pages */
+#define MC_CHUNK_PAGES (MC_CHUNK_SIZE >> MC_PAGE_SHIFT)
 #define MC_DEFAULT_BLOCK_SIZE ((size_t)256 << 20)
 #define MC_DEFAULT_CAPACITY ((size_t)4 << 40)
 #define MC_MIN_CAPACITY ((size_t)16 << 20)
@@ -102,10 +107,18 @@ struct chunk_info {
                                 Set only for fresh chunks (extend) and by a successful
                                 punch; cleared whenever a chunk is handed out (also by
                                 in-place growth) or freed */
+    /* SMALL, page trimming (bin.c); written only with both the arena's lock
+     * and chunks.lock held, so either lock is enough to read them */
+    uint8_t in_tq;           /* in the background trim queue (a slot was freed) */
+    uint8_t in_dirty;        /* in dirty_map: has free pages that may be backed */
+    uint8_t trimming;        /* (arena lock) pages being punched: allocate nothing here */
+    uint32_t hwm;            /* SMALL: bitmap words ever handed out from (high-water) */
     uint32_t val;            /* SMALL: free slots; LARGE: run length */
     uint32_t next, prev;     /* bin's non-full list (SMALL) */
     uint32_t hint;           /* first bitmap word that may have a free bit */
     uint64_t *bitmap;        /* SMALL: slot bitmap (DRAM), 1 = allocated */
+    uint64_t *pmap;          /* SMALL: MC_CHUNK_PAGES bits, 1 = page punched (a hole);
+                                NULL with holes set: unknown (trimmed at a past close) */
 } __attribute__((aligned(64))); /* neighbours often belong to different arenas:
                                    one cache line each, no false sharing */
 
@@ -125,11 +138,23 @@ struct chunk_dir {
     uint64_t *purge_t;       /* when each was queued (CLOCK_MONOTONIC ns) */
     size_t purge_head, purge_len, purge_cap;
     unsigned purge_hurry;    /* waiters that need the queue drained now */
+    unsigned trim_hurry;     /* waiters that need every dirty chunk trimmed now */
     uint32_t *pf_q;          /* look-ahead chunks to prefault, [pf_head, pf_len) */
     size_t pf_head, pf_len, pf_cap;
     bool pf_on, pf_inflight; /* background prefaulting enabled / running now */
     uint64_t purge_delay_ns; /* a freed chunk stays reusable this long first */
     uint32_t purge_inflight; /* chunks being punched right now */
+    /* page trimming of SMALL chunks (bin_trim_chunk): tq holds chunks that
+     * had a slot freed, trimmed in the background after purge_delay_ns
+     * (pages below their high-water mark: resident memory); dirty_map the
+     * chunks whose free pages may still hold disk blocks, all trimmed by
+     * flush/close/snapshot, so those cost what changed since the last one */
+    uint32_t *tq;
+    uint64_t *tq_t;
+    size_t tq_head, tq_len, tq_cap;
+    uint64_t *dirty_map;     /* bit i: info[i].in_dirty */
+    uint32_t ndirty;
+    bool trim_inflight;
     bool purge_started, purge_stop, purge_sync;
     pthread_cond_t purge_cv;      /* work queued, or stop */
     pthread_cond_t purge_idle_cv; /* queue drained */
