@@ -114,6 +114,21 @@ static uint32_t new_chunk(metall_manager *m, unsigned a, unsigned c)
     return ci;
 }
 
+/* Pages past a chunk's high-water mark that stay backed (never trimmed,
+ * and backed again in steps of this size): the next allocations land there,
+ * so a flush in the middle of filling a chunk neither punches its end nor
+ * makes the next allocations back it page by page. At most this much disk
+ * per partly filled chunk. */
+#define RUNWAY_PAGES 64u
+
+/* First page at or after the high-water mark of a chunk. */
+static uint32_t hwm_page(const struct chunk_info *info, const struct class_info *k)
+{
+    size_t end = (size_t)info->hwm * 64 * k->size;
+    return end >= MC_CHUNK_SIZE ? MC_CHUNK_PAGES
+                                : (uint32_t)((end + (1u << MC_PAGE_SHIFT) - 1) >> MC_PAGE_SHIFT);
+}
+
 /* Page-map helpers (MC_CHUNK_PAGES bits). */
 static inline bool pbit(const uint64_t *pm, uint32_t p) { return (pm[p >> 6] >> (p & 63)) & 1; }
 static inline void pbit_set(uint64_t *pm, uint32_t p) { pm[p >> 6] |= (uint64_t)1 << (p & 63); }
@@ -128,20 +143,19 @@ static bool pmap_any(const uint64_t *pm)
 }
 
 /* Give disk blocks back to the punched pages among [p0, p1] of chunk ci,
- * each whole run of punched pages at once (one fallocate for the untouched
- * end of a chunk trimmed at a flush). Arena lock held. */
+ * and to those of the runway after p1 (one fallocate per run of holes).
+ * Arena lock held. */
 static int reback_pages(metall_manager *m, struct chunk_info *info, uint32_t ci, uint32_t p0,
                         uint32_t p1)
 {
     uint64_t *pm = info->pmap;
     size_t off = (size_t)ci << MC_CHUNK_SHIFT;
+    uint32_t lim = p1 + RUNWAY_PAGES < MC_CHUNK_PAGES ? p1 + RUNWAY_PAGES : MC_CHUNK_PAGES - 1;
     for (uint32_t p = p0; p <= p1; p++) {
         if (!pbit(pm, p))
             continue;
         uint32_t s = p, e = p;
-        while (s > 0 && pbit(pm, s - 1))
-            s--;
-        while (e + 1 < MC_CHUNK_PAGES && pbit(pm, e + 1))
+        while (e + 1 <= lim && pbit(pm, e + 1))
             e++;
         if (segment_back(&m->seg, off + ((size_t)s << MC_PAGE_SHIFT),
                          (size_t)(e - s + 1) << MC_PAGE_SHIFT))
@@ -343,8 +357,9 @@ static unsigned free_runs(const struct chunk_info *info, const struct class_info
                           uint32_t lim, uint16_t *st, uint16_t *en)
 {
     unsigned nr = 0;
+    uint32_t rw = hwm_page(info, k); /* the runway: [rw, rw + RUNWAY_PAGES) */
     for (uint32_t p = 0; p < lim; p++) {
-        if (info->pmap && pbit(info->pmap, p))
+        if ((info->pmap && pbit(info->pmap, p)) || (p >= rw && p < rw + RUNWAY_PAGES))
             continue;
         uint32_t s0 = (uint32_t)(((size_t)p << MC_PAGE_SHIFT) / k->size);
         uint32_t s1 = (uint32_t)((((size_t)(p + 1) << MC_PAGE_SHIFT) + k->size - 1) / k->size);
@@ -380,11 +395,7 @@ int bin_trim_chunk(metall_manager *m, uint32_t ci, bool full, bool wait)
     const struct class_info *k = &mc_classes[info->cls];
     /* background: only pages below the high-water mark (they were used,
      * so they may be resident); the rest of a chunk being filled is next */
-    uint32_t lim = MC_CHUNK_PAGES;
-    if (!full) {
-        size_t end = (size_t)info->hwm * 64 * k->size;
-        lim = end >= MC_CHUNK_SIZE ? MC_CHUNK_PAGES : (uint32_t)(end >> MC_PAGE_SHIFT);
-    }
+    uint32_t lim = full ? MC_CHUNK_PAGES : hwm_page(info, k);
     uint16_t st[MC_CHUNK_PAGES / 2 + 1], en[MC_CHUNK_PAGES / 2 + 1];
     unsigned nr = (full || (size_t)info->val * k->size >= ((size_t)1 << MC_PAGE_SHIFT))
                       ? free_runs(info, k, lim, st, en) : 0;
