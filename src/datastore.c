@@ -135,17 +135,22 @@ static int check_is_dir(const char *path)
     return 0;
 }
 
-/* Open PATH/lock and flock it; returns the fd or -1. */
-static int take_lock(const char *path, bool exclusive, bool create)
+/* Open PATH/lock (creating it: snapshots and copies of older versions have
+ * none) and flock it, exclusive for writers and removal, shared for
+ * readers. Returns the fd, -1 on failure, or -2 for a reader that can
+ * neither open nor create the file (a read-only file system or directory:
+ * there, no writer can open the datastore either). */
+static int take_lock(const char *path, bool exclusive)
 {
     char f[PATH_MAX];
     if (join(f, sizeof f, path, MC_FILE_LOCK_NAME))
         return -1;
-    int fd;
-    int rc = os_open_regular(f, (exclusive ? O_RDWR : O_RDONLY) | (create ? O_CREAT : 0), 0644,
-                             &fd);
-    if (rc && !exclusive && (rc == ENOENT || rc == EACCES))
-        return -2; /* a reader on a read-only copy: no lock to take */
+    int fd, mode = exclusive ? O_RDWR : O_RDONLY;
+    int rc = os_open_regular(f, mode, 0644, &fd);
+    if (rc == ENOENT)
+        rc = os_open_regular(f, mode | O_CREAT, 0644, &fd);
+    if (rc && !exclusive && (rc == EROFS || rc == EACCES))
+        return -2;
     if (rc == EINVAL || rc == ELOOP)
         return mc_fail(EBADMSG, "%s: the lock file %s is not a regular file", path, f);
     if (rc)
@@ -153,6 +158,10 @@ static int take_lock(const char *path, bool exclusive, bool create)
     rc = os_lock(fd, exclusive);
     if (rc) {
         close(fd);
+        if (rc == EBUSY && exclusive)
+            return mc_fail(EBUSY, "%s is open by another manager or process (for reading or "
+                                  "writing)",
+                           path);
         if (rc == EBUSY)
             return mc_fail(EBUSY, "%s is open for writing by another manager or process",
                            path);
@@ -305,7 +314,7 @@ metall_manager *metall_create_ex(const char *path, const metall_options *opt)
     m->seg.block_size = bsz;
     m->numa = opt ? opt->numa : METALL_NUMA_NONE;
     m->numa_node = opt ? opt->numa_node : 0;
-    if ((m->lock_fd = take_lock(m->path, true, true)) < 0)
+    if ((m->lock_fd = take_lock(m->path, true)) < 0)
         goto fail;
     if (reserve(m, 0, !(opt && opt->capacity)) || chunk_dir_init(m))
         goto fail;
@@ -347,9 +356,7 @@ static metall_manager *open_common(const char *path, bool read_only)
     m->created_unix = info.created_unix;
     memcpy(m->creator, info.creator, sizeof m->creator);
     m->creator[sizeof m->creator - 1] = '\0';
-    /* A writer creates the lock file if absent: copies and snapshots do
-     * not carry it (it is no part of the datastore's state). */
-    int fd = take_lock(m->path, !read_only, !read_only);
+    int fd = take_lock(m->path, !read_only);
     if (fd == -1)
         goto fail;
     m->lock_fd = fd;
@@ -580,12 +587,22 @@ static int make_tmp_dir(const char *dst, char *tmp, size_t size)
         return -1;
     if (mkdir(tmp, 0755) != 0)
         return mc_fail_sys(errno, "cannot create %s", tmp);
-    char seg[PATH_MAX];
+    char seg[PATH_MAX], lock[PATH_MAX];
     if (join(seg, sizeof seg, tmp, MC_SEGMENT_DIR) || mkdir(seg, 0755) != 0) {
         int e = errno;
         os_remove_tree(tmp);
         return mc_fail_sys(e, "cannot create %s", seg);
     }
+    /* the copy carries its lock file: a reader that may not create one
+     * (a read-only directory) still excludes writers */
+    int fd = -1;
+    int rc = join(lock, sizeof lock, tmp, MC_FILE_LOCK_NAME) ? ENAMETOOLONG
+             : os_open_regular(lock, O_RDWR | O_CREAT | O_EXCL, 0644, &fd);
+    if (rc) {
+        os_remove_tree(tmp);
+        return mc_fail_sys(rc, "cannot create %s", lock);
+    }
+    close(fd);
     return 0;
 }
 
@@ -759,7 +776,7 @@ bool metall_copy(const char *src, const char *dst)
     struct mc_datastore_info info;
     if (mgmt_read_datastore(src, uuid, &info))
         return false;
-    int lock = take_lock(src, false, false);
+    int lock = take_lock(src, false);
     if (lock == -1)
         return false;
     char tmp[PATH_MAX];
@@ -823,7 +840,7 @@ bool metall_remove(const char *path)
         return false;
     if (!has_datastore_magic(path))
         return mc_fail(EINVAL, "%s is not a metall-c datastore; not removing it", path), false;
-    int fd = take_lock(path, true, true);
+    int fd = take_lock(path, true);
     if (fd < 0)
         return false;
     int rc = os_remove_tree(path);
@@ -842,7 +859,7 @@ bool metall_consistent(const char *path)
     struct mc_datastore_info info;
     if (mgmt_read_datastore(path, uuid, &info))
         return false;
-    int fd = take_lock(path, false, false);
+    int fd = take_lock(path, false);
     if (fd == -1)
         return false;
     int rc = mgmt_check_closed(path, uuid);

@@ -120,16 +120,20 @@ metall_manager *metall_create_ex(const char *path, const metall_options *opt);
  * While open, the datastore is marked as not closed properly.
  * @return the manager, or NULL with errno: ENOENT, EINVAL (not a datastore),
  *         ENOTRECOVERABLE (not closed properly), EBADMSG (damaged
- *         management file), ENOTSUP (format version), EBUSY (open for
- *         writing elsewhere), EACCES, ENOMEM.
+ *         management file), ENOTSUP (format version), EBUSY (open
+ *         elsewhere, for writing or reading), EACCES, ENOMEM.
  */
 metall_manager *metall_open(const char *path);
 
 /**
  * Open an existing datastore read-only. The heap is mapped PROT_READ: a
  * store into it faults (SIGSEGV). Allocation and named-object changes fail
- * with EROFS. Many read-only managers may be open at once.
- * @return the manager, or NULL with errno as metall_open().
+ * with EROFS. Many read-only managers (of any processes) may be open at
+ * once; while one is, opening for writing, create with overwrite and
+ * metall_remove() fail with EBUSY, on every datastore (snapshots and
+ * copies included), so what a reader has mapped never changes under it.
+ * @return the manager, or NULL with errno as metall_open() (EBUSY: open
+ *         for writing elsewhere).
  */
 metall_manager *metall_open_read_only(const char *path);
 
@@ -171,7 +175,8 @@ bool metall_copy(const char *src, const char *dst);
 /**
  * Delete the datastore at @p path.
  * @return true on success; false with errno: ENOENT, EINVAL (not a
- *         datastore: nothing is deleted), EBUSY (open).
+ *         datastore: nothing is deleted), EBUSY (open, for reading or
+ *         writing).
  */
 bool metall_remove(const char *path);
 
