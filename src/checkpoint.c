@@ -250,7 +250,7 @@ static int cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, int64_t id,
     uint8_t *free_ch = NULL;
     unsigned nblocks = 0;
     tcache_flush_mine(m);
-    chunk_purge_wait(m); /* freed chunks are punched: they read as zero */
+    chunk_purge_wait(m, false); /* freed chunks are punched: they read as zero */
     pthread_mutex_lock(&m->meta_lock);
     int rc = mc_ds_cut(m, &j->chunks, &j->chunks_len, &j->names, &j->names_len, &nblocks,
                        &free_ch);
