@@ -325,9 +325,8 @@ bool mc_ctx_agree(struct mc_ctx *c)
                  c->what, c->rank, c->host);
         return false;
     }
-    if (all_ok) {
-        return true;
-    }
+    if (all_ok)
+        return c->final_err == 0; /* a failure agreed before still stands */
     if (c->final_err) {
         /* a clean-up step failed too: keep the first cause, which explains */
         int keep_err = c->final_err;
@@ -424,19 +423,18 @@ bool mc_ctx_leader(struct mc_ctx *c, const char *key)
 {
     if (c->comm == MPI_COMM_NULL)
         return false;
-    if (c->node == MPI_COMM_NULL &&
-        MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL,
-                            &c->node) != MPI_SUCCESS) {
-        c->node = MPI_COMM_NULL;
-        mc_ctx_fail(c, EPROTO, "MPI_Comm_split_type failed");
-        return false;
+    if (c->node == MPI_COMM_NULL) {
+        if (MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL,
+                                &c->node) != MPI_SUCCESS) {
+            c->node = MPI_COMM_NULL;
+            mc_ctx_fail(c, EPROTO, "MPI_Comm_split_type failed");
+            return false;
+        }
+        c->own_node = true;
     }
     int nrank, nsize;
     MPI_Comm_rank(c->node, &nrank);
     MPI_Comm_size(c->node, &nsize);
-    /* compare hashes rather than whole paths: P x PATH_MAX bytes per node
-     * would be wasteful; a collision only makes two leaders, which is safe
-     * since marker and manifest are replaced atomically */
     uint64_t h = mc_hash(key);
     uint64_t *all = calloc((size_t)nsize, sizeof *all);
     uint64_t dummy[1];
@@ -453,16 +451,6 @@ bool mc_ctx_leader(struct mc_ctx *c, const char *key)
     return leader;
 }
 
-void mc_ctx_tag(struct mc_ctx *c, char out[17])
-{
-    uint64_t r = 0;
-    if (c->rank == 0 && getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-        r = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&r;
-    if (c->comm != MPI_COMM_NULL)
-        MPI_Bcast(&r, 1, MPI_UINT64_T, 0, c->comm);
-    snprintf(out, 17, "%016llx", (unsigned long long)r);
-}
-
 void mc_ctx_allgather_entries(struct mc_ctx *c, const struct mm_entry *mine,
                               struct mm_entry *all)
 {
@@ -473,14 +461,22 @@ void mc_ctx_allgather_entries(struct mc_ctx *c, const struct mm_entry *mine,
         mc_ctx_fail(c, EPROTO, "MPI_Allgather of the manifest entries failed");
 }
 
+void mc_ctx_tag(struct mc_ctx *c, char out[17])
+{
+    uint64_t r = 0;
+    if (c->rank == 0 && getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)&r;
+    if (c->comm != MPI_COMM_NULL)
+        MPI_Bcast(&r, 1, MPI_UINT64_T, 0, c->comm);
+    snprintf(out, 17, "%016llx", (unsigned long long)r);
+}
+
 bool mc_ctx_finish(struct mc_ctx *c)
 {
-    if (c->own_comms) {
-        if (c->node != MPI_COMM_NULL)
-            MPI_Comm_free(&c->node);
-        if (c->comm != MPI_COMM_NULL)
-            MPI_Comm_free(&c->comm);
-    }
+    if ((c->own_comms || c->own_node) && c->node != MPI_COMM_NULL)
+        MPI_Comm_free(&c->node);
+    if (c->own_comms && c->comm != MPI_COMM_NULL)
+        MPI_Comm_free(&c->comm);
     if (c->final_err) {
         metall_internal_set_error(c->final_err, c->final_msg);
         return false;

@@ -29,8 +29,9 @@ void metall_internal_set_error(int err, const char *msg);
 
 struct mc_ctx {
     MPI_Comm comm; /* duplicate of the caller's communicator */
-    MPI_Comm node; /* ranks of comm on this node (shared memory), or MPI_COMM_NULL */
+    MPI_Comm node; /* ranks of comm on this node, for mc_ctx_leader (or NULL) */
     bool own_comms;
+    bool own_node; /* node was made by mc_ctx_leader: finish frees it */
     int rank, size;
     char host[MM_HOST_MAX];
     char what[MC_MSG_MAX / 4]; /* "metall_mpi_open /nvme/x", prefix of messages */
@@ -45,7 +46,8 @@ struct mc_ctx {
 /* Start a collective call on a duplicate of comm. Collective. A failure
  * (MPI not initialised, comm invalid) is recorded, not returned. */
 void mc_ctx_init(struct mc_ctx *c, MPI_Comm comm, const char *op, const char *root);
-/* Start a call on communicators owned by a handle (not freed by finish). */
+/* Start a call on communicators owned by a handle (not freed by finish;
+ * node may be MPI_COMM_NULL). */
 void mc_ctx_init_with(struct mc_ctx *c, MPI_Comm comm, MPI_Comm node, const char *op,
                       const char *root);
 /* Record this rank's failure (the first one of the step is kept). */
@@ -55,27 +57,30 @@ void mc_ctx_fail(struct mc_ctx *c, int err, const char *fmt, ...)
 void mc_ctx_fail_core(struct mc_ctx *c);
 /* Whether this rank has recorded a failure in the current step. */
 static inline bool mc_ctx_failed(const struct mc_ctx *c) { return c->err != 0; }
-/* End a step: true on every rank when every rank succeeded. Collective. */
+/* End a step: true on every rank when every rank succeeded in it and in
+ * every step before (a failure stands: clean-up steps agree too, and
+ * their own failures do not replace the first cause). Collective. */
 bool mc_ctx_agree(struct mc_ctx *c);
 /* Check that every rank passed the same string (e.g. the root template).
  * Collective. On a mismatch the odd ones out fail: the ranks that differ
  * from what more than half of them passed (from rank 0 without a
  * majority), each saying what it and the others passed. */
 void mc_ctx_same(struct mc_ctx *c, const char *s, const char *what);
-/* Whether this rank is the lowest rank of its node whose `key` (an
- * expanded root) is the same: that rank writes the node's marker and
- * manifest. Collective. */
+/* Whether this rank is the lowest rank of its node whose `key` is the
+ * same (an Allgather within the node: O(ranks per node) bytes). Used by
+ * checkpoint.c; the life-cycle calls use group.h instead. Collective. */
 bool mc_ctx_leader(struct mc_ctx *c, const char *key);
-/* A random tag chosen by rank 0, the same on every rank. Collective. */
-void mc_ctx_tag(struct mc_ctx *c, char out[17]);
-/* Gather every rank's manifest entry to every rank (P entries). Collective. */
+/* Gather every rank's manifest entry to every rank (P entries: O(P) bytes
+ * into every rank). Used by checkpoint.c's restore. Collective. */
 void mc_ctx_allgather_entries(struct mc_ctx *c, const struct mm_entry *mine,
                               struct mm_entry *all);
+/* A random tag chosen by rank 0, the same on every rank. Collective. */
+void mc_ctx_tag(struct mc_ctx *c, char out[17]);
 /* FNV-1a of a string (NULL as ""). */
 uint64_t mc_hash(const char *s);
 /* Rank numbers (ascending) as "0-10,12,14-20 step 2" into out. */
 void mc_ranks_format(const int *ranks, int n, char *out, size_t size);
-/* Free the communicators (when owned) and, if a failure was agreed, set
+/* Free the communicator (when owned) and, if a failure was agreed, set
  * errno and metall_errmsg() to it. Returns whether the call succeeded. */
 bool mc_ctx_finish(struct mc_ctx *c);
 

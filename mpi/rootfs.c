@@ -206,6 +206,30 @@ int mm_read_marker_tag(const char *root, char tag[17])
     return rc;
 }
 
+int mm_marker_identity(const char *root, char out[MM_IDENTITY_MAX])
+{
+    char tag[17];
+    int rc = mm_read_marker_tag(root, tag);
+    if (rc == 0) {
+        snprintf(out, MM_IDENTITY_MAX, "tag %s", tag);
+        return 0;
+    }
+    if (rc != ENOENT)
+        return rc;
+    /* a marker of an older version, without a tag: its inode and mtime,
+     * the same from every client of one file system, unlike two copies */
+    char p[PATH_MAX];
+    struct stat st;
+    int n = snprintf(p, sizeof p, "%s/%s", root, MM_MARKER_NAME);
+    if (n < 0 || (size_t)n >= sizeof p)
+        return ENAMETOOLONG;
+    if (stat(p, &st) != 0)
+        return errno;
+    snprintf(out, MM_IDENTITY_MAX, "ino %llu %lld.%09ld", (unsigned long long)st.st_ino,
+             (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+    return 0;
+}
+
 int mm_read_marker(const char *root, int *partitions, char *why, size_t whysize)
 {
     char *text;
@@ -244,14 +268,23 @@ static uint64_t fnv1a(const char *s, size_t n)
 
 int mm_write_manifest(const char *root, const struct mm_manifest *m)
 {
-    size_t cap = 128 + (size_t)m->partitions * (64 + 37 + 24 + MM_HOST_MAX);
+    int listed = 0;
+    for (int r = 0; r < m->partitions; r++)
+        listed += m->entries[r].uuid[0] != '\0';
+    size_t cap = 160 + (size_t)listed * (64 + 37 + 24 + MM_HOST_MAX);
     char *text = malloc(cap);
     if (!text)
         return ENOMEM;
+    /* a complete manifest keeps format 1, which older readers know */
+    bool complete = listed == m->partitions;
     size_t o = (size_t)snprintf(text, cap, "%s %d\npartitions %d\n", MM_MANIFEST_MAGIC,
-                                MM_FORMAT_VERSION, m->partitions);
+                                complete ? 1 : MM_MANIFEST_PARTIAL, m->partitions);
+    if (!complete)
+        o += (size_t)snprintf(text + o, cap - o, "entries %d\n", listed);
     for (int r = 0; r < m->partitions; r++) {
         const struct mm_entry *e = &m->entries[r];
+        if (!e->uuid[0])
+            continue;
         o += (size_t)snprintf(text + o, cap - o, "rank %d uuid %s bytes %" PRIu64 " host %s\n",
                               r, e->uuid, e->bytes, e->host[0] ? e->host : "-");
     }
@@ -271,14 +304,23 @@ void mm_manifest_free(struct mm_manifest *m)
 static int parse_manifest(char *text, struct mm_manifest *m, char *why, size_t whysize)
 {
     char magic[32];
-    int version = -1, parts = -1, used = 0;
+    int version = -1, parts = -1, used = 0, listed;
     if (sscanf(text, "%31s %d partitions %d\n%n", magic, &version, &parts, &used) != 3 ||
         strcmp(magic, MM_MANIFEST_MAGIC) != 0 || parts <= 0 || used == 0)
         return snprintf(why, whysize, "not a metall-c MPI manifest"), EBADMSG;
-    if (version != MM_FORMAT_VERSION)
-        return snprintf(why, whysize, "format version %d; this library reads %d", version,
-                        MM_FORMAT_VERSION),
+    if (version != 1 && version != MM_MANIFEST_PARTIAL)
+        return snprintf(why, whysize, "format version %d; this library reads 1 and %d",
+                        version, MM_MANIFEST_PARTIAL),
                ENOTSUP;
+    char *p = text + used;
+    listed = parts;
+    if (version == MM_MANIFEST_PARTIAL) {
+        int n = 0;
+        if (sscanf(p, "entries %d\n%n", &listed, &n) != 1 || n == 0 || listed < 0 ||
+            listed > parts)
+            return snprintf(why, whysize, "bad entry count"), EBADMSG;
+        p += n;
+    }
     char *sum = strstr(text, "checksum ");
     uint64_t want;
     if (!sum || (sum != text && sum[-1] != '\n') ||
@@ -290,25 +332,28 @@ static int parse_manifest(char *text, struct mm_manifest *m, char *why, size_t w
     if (!m->entries)
         return snprintf(why, whysize, "out of memory"), ENOMEM;
     m->partitions = parts;
-    char *p = text + used;
-    for (int r = 0; r < parts; r++) {
-        struct mm_entry *e = &m->entries[r];
+    int prev = -1;
+    for (int i = 0; i < listed; i++) {
+        struct mm_entry e;
         int rank = -1, n = 0;
-        if (sscanf(p, "rank %d uuid %36s bytes %" SCNu64 " host %63s\n%n", &rank, e->uuid,
-                   &e->bytes, e->host, &n) != 4 ||
-            rank != r || n == 0) {
+        memset(&e, 0, sizeof e);
+        /* format 1 lists every rank in order; format 2 a subset, ascending */
+        if (sscanf(p, "rank %d uuid %36s bytes %" SCNu64 " host %63s\n%n", &rank, e.uuid,
+                   &e.bytes, e.host, &n) != 4 ||
+            n == 0 || rank <= prev || rank >= parts || (version == 1 && rank != i)) {
             mm_manifest_free(m);
-            return snprintf(why, whysize, "the line of rank %d is missing or damaged", r),
+            return snprintf(why, whysize, "the line after rank %d is missing or damaged", prev),
                    EBADMSG;
         }
-        if (strcmp(e->host, "-") == 0)
-            e->host[0] = '\0';
+        if (strcmp(e.host, "-") == 0)
+            e.host[0] = '\0';
+        m->entries[rank] = e;
+        prev = rank;
         p += n;
     }
     if (p != sum) {
         mm_manifest_free(m);
-        return snprintf(why, whysize, "more ranks than its partition count %d", parts),
-               EBADMSG;
+        return snprintf(why, whysize, "more entries than it says (%d)", listed), EBADMSG;
     }
     return 0;
 }
@@ -420,6 +465,114 @@ int mm_read_placement(const char *root, int rank, struct mm_placement *p, char *
         snprintf(why, whysize, "%s/%s names rank %d", root, name, p->rank);
         return EBADMSG;
     }
+    return 0;
+}
+
+/* Append a field, tabs and newlines made spaces. */
+static size_t put_field(char *out, size_t size, size_t o, const char *v, bool last)
+{
+    for (const char *c = v && *v ? v : "?"; *c && o + 2 < size; c++)
+        out[o++] = (*c == '\t' || *c == '\n') ? ' ' : *c;
+    if (o + 1 < size)
+        out[o++] = last ? '\0' : '\t';
+    out[o < size ? o : size - 1] = '\0';
+    return o;
+}
+
+void mm_placement_serialize(const struct mm_placement *p, char *out, size_t size)
+{
+    char rank[16], node[16];
+    snprintf(rank, sizeof rank, "%d", p->rank);
+    snprintf(node, sizeof node, "%d", p->node);
+    size_t o = 0;
+    const char *f[] = {rank, p->host, p->cpuset, p->nodes, node, p->policy, p->path};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        o = put_field(out, size, o, f[i], i + 1 == sizeof f / sizeof *f);
+}
+
+int mm_placement_parse(const char *line, struct mm_placement *p)
+{
+    memset(p, 0, sizeof *p);
+    const char *f[7];
+    size_t len[7];
+    const char *c = line;
+    for (int i = 0; i < 7; i++) {
+        f[i] = c;
+        len[i] = strcspn(c, i < 6 ? "\t\n" : "\n");
+        c += len[i];
+        if (i < 6 && *c++ != '\t')
+            return EBADMSG;
+    }
+    char num[16];
+    take_value(f[0], len[0], num, sizeof num);
+    p->rank = atoi(num);
+    take_value(f[4], len[4], num, sizeof num);
+    p->node = atoi(num);
+    take_value(f[1], len[1], p->host, sizeof p->host);
+    take_value(f[2], len[2], p->cpuset, sizeof p->cpuset);
+    take_value(f[3], len[3], p->nodes, sizeof p->nodes);
+    take_value(f[5], len[5], p->policy, sizeof p->policy);
+    take_value(f[6], len[6], p->path, sizeof p->path);
+    return 0;
+}
+
+int mm_write_placements(const char *root, char *const *lines, int partitions)
+{
+    size_t cap = 64;
+    for (int r = 0; r < partitions; r++)
+        cap += lines[r] ? strlen(lines[r]) + 1 : 0;
+    char *text = malloc(cap);
+    if (!text)
+        return ENOMEM;
+    size_t o = (size_t)snprintf(text, cap, "%s 2\n", MM_PLACEMENT_MAGIC);
+    for (int r = 0; r < partitions; r++)
+        if (lines[r])
+            o += (size_t)snprintf(text + o, cap - o, "%s\n", lines[r]);
+    int rc = write_atomic(root, MM_PLACEMENTS_NAME, text, o);
+    free(text);
+    return rc;
+}
+
+void mm_free_placements(char **lines, int partitions)
+{
+    if (!lines)
+        return;
+    for (int r = 0; r < partitions; r++)
+        free(lines[r]);
+    free(lines);
+}
+
+int mm_read_placements(const char *root, int partitions, char ***out)
+{
+    *out = NULL;
+    char *text;
+    int rc = read_text(root, MM_PLACEMENTS_NAME, &text);
+    if (rc)
+        return rc;
+    char magic[32];
+    int version = 0;
+    char **lines = calloc((size_t)partitions, sizeof *lines);
+    if (!lines) {
+        free(text);
+        return ENOMEM;
+    }
+    if (sscanf(text, "%31s %d", magic, &version) != 2 ||
+        strcmp(magic, MM_PLACEMENT_MAGIC) != 0 || version != 2) {
+        free(text);
+        free(lines);
+        return EBADMSG;
+    }
+    for (char *l = strchr(text, '\n'); l && l[1]; l = strchr(l, '\n')) {
+        l++;
+        size_t n = strcspn(l, "\n");
+        int r = atoi(l);
+        if (r >= 0 && r < partitions && !lines[r] && (lines[r] = malloc(n + 1))) {
+            memcpy(lines[r], l, n);
+            lines[r][n] = '\0';
+        }
+    }
+    free(text);
+    *out = lines;
     return 0;
 }
 
@@ -555,7 +708,8 @@ static bool is_numbered(const char *name, const char *prefix)
 
 enum mm_root_entry mm_root_entry_kind(const char *name)
 {
-    if (strcmp(name, MM_MARKER_NAME) == 0 || strcmp(name, MM_MANIFEST_NAME) == 0)
+    if (strcmp(name, MM_MARKER_NAME) == 0 || strcmp(name, MM_MANIFEST_NAME) == 0 ||
+        strcmp(name, MM_PLACEMENTS_NAME) == 0)
         return MM_ENTRY_ROOT_FILE;
     if (is_numbered(name, "subdir-"))
         return MM_ENTRY_SUBDIR;

@@ -4,13 +4,19 @@
  *
  *   ROOT/metall_mpi            marker: magic, format version, partitions
  *   ROOT/metall_mpi_manifest   partitions, per rank: uuid, bytes, host;
- *                              checksummed; written LAST (the commit point)
+ *                              checksummed; written LAST (the commit point);
+ *                              lists the ranks whose subdirectories this
+ *                              directory holds (all, on a shared root)
  *   ROOT/subdir-RANK           one core datastore per rank
- *   ROOT/placement-RANK        where rank RANK ran when it created its
+ *   ROOT/metall_mpi_placement  where each rank ran when it created its
  *                              datastore (host, cpuset, NUMA nodes, policy,
- *                              path); informational, written by create only
- *                              (a snapshot or copy has none, nor has a root
- *                              of an older version), never needed to open
+ *                              path), one line per rank; informational,
+ *                              written by create only (a snapshot or copy
+ *                              has none), never needed to open. Roots of
+ *                              format 1 have ROOT/placement-RANK instead.
+ *
+ * Marker, manifest and placement file have one writer per directory (see
+ * group.h), so nothing here is written by many ranks at once.
  *
  * Invariant: a ROOT is a valid MPI datastore only when marker and manifest
  * are both present, parse, and agree on the partition count. Creates,
@@ -33,6 +39,13 @@
 #define MM_MARKER_MAGIC "metall-c-mpi"
 #define MM_MANIFEST_MAGIC "metall-c-mpi-manifest"
 #define MM_FORMAT_VERSION 1
+/* A manifest listing only some ranks (those whose subdirectories are in
+ * this directory: node-local roots) has format 2; a complete one keeps
+ * format 1. Readers take both. */
+#define MM_MANIFEST_PARTIAL 2
+/* One file with every rank's placement report (format 2); format 1 had
+ * one file per rank, ROOT/placement-RANK, still read. */
+#define MM_PLACEMENTS_NAME "metall_mpi_placement"
 /* Infix of the temporary root a snapshot or copy is built under. */
 #define MM_TMP_INFIX ".metall-mpi-tmp-"
 #define MM_PLACEMENT_PREFIX "placement-"
@@ -52,7 +65,8 @@ struct mm_entry {
 
 struct mm_manifest {
     int partitions;
-    struct mm_entry *entries; /* partitions entries, malloc'd */
+    struct mm_entry *entries; /* partitions entries, malloc'd; a rank the
+                                 manifest does not list has an empty uuid */
 };
 
 /* One rank's placement report (ROOT/placement-RANK), a text file of
@@ -82,6 +96,20 @@ int mm_read_placement(const char *root, int rank, struct mm_placement *p, char *
  * policy local, datastore /mnt/pmem0/ds/subdir-0". */
 void mm_placement_format(const struct mm_placement *p, char *out, size_t size);
 
+/* A report as one line of ROOT/metall_mpi_placement: the fields in the
+ * order of struct mm_placement, tab-separated (tabs and newlines in them
+ * become spaces). */
+void mm_placement_serialize(const struct mm_placement *p, char *out, size_t size);
+/* EBADMSG when the line is not one. */
+int mm_placement_parse(const char *line, struct mm_placement *p);
+/* Write ROOT/metall_mpi_placement from lines[0..partitions) (serialized
+ * reports; NULL: none for that rank). */
+int mm_write_placements(const char *root, char *const *lines, int partitions);
+/* Read it: *lines gets partitions pointers (NULL where none), free with
+ * mm_free_placements(). ENOENT when absent. */
+int mm_read_placements(const char *root, int partitions, char ***lines);
+void mm_free_placements(char **lines, int partitions);
+
 /* out = ROOT/subdir-RANK. */
 int mm_subdir(char *out, size_t size, const char *root, int rank);
 
@@ -101,6 +129,11 @@ int mm_publish(const char *from, const char *to, bool is_dir);
 int mm_write_marker(const char *root, int partitions, const char *tag, bool claim);
 /* The tag in ROOT's marker; ENOENT when the marker or its tag is absent. */
 int mm_read_marker_tag(const char *root, char tag[17]);
+/* What tells one root directory from another of the same name on another
+ * node: the marker's tag, or for a marker without one (format 1 of older
+ * versions) its inode number and mtime. ENOENT without a marker. */
+#define MM_IDENTITY_MAX 64
+int mm_marker_identity(const char *root, char out[MM_IDENTITY_MAX]);
 /* ENOENT when absent; EBADMSG (why says what) when damaged. */
 int mm_read_marker(const char *root, int *partitions, char *why, size_t whysize);
 

@@ -11,5 +11,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config git python3 \
   libcmocka-dev libopenmpi-dev openmpi-bin libhwloc-dev hwloc \
   libjemalloc-dev libpmemobj-dev libboost-dev \
-  xfsprogs clang libclang-rt-14-dev doxygen gnuplot-nox >/dev/null
+  xfsprogs clang libclang-rt-14-dev doxygen gnuplot-nox strace >/dev/null
 echo "metall-c: dependencies installed"

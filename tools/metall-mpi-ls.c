@@ -2,7 +2,8 @@
  * metall-mpi-ls - summarise an MPI datastore root: marker, manifest check,
  * and per rank the uuid, size, consistency and whether the subdirectory
  * matches the manifest, then where each rank ran when it created its
- * datastore (ROOT/placement-RANK: host, cpuset, NUMA nodes, policy, path).
+ * datastore (ROOT/metall_mpi_placement, or ROOT/placement-RANK of older
+ * roots: host, cpuset, NUMA nodes, policy, path).
  * Not an MPI program: run it on each node of a
  * node-local root (it lists the ranks this node holds) or once on a shared
  * root.
@@ -43,6 +44,11 @@ static bool list_rank(const char *root, const struct mm_entry *e, int r, bool co
                       int *present)
 {
     char path[PATH_MAX];
+    if (!e->uuid[0]) { /* a partial manifest: a node-local root of another node */
+        printf("%5d  %-16s %-36s %14s  not listed here (another node's root)\n", r, "-", "-",
+               "-");
+        return !complete;
+    }
     if (mm_subdir(path, sizeof path, root, r) || mm_is_dir(path) != 0) {
         printf("%5d  %-16s %-36s %14s  absent on this host\n", r, e->host[0] ? e->host : "?",
                e->uuid, "-");
@@ -78,10 +84,20 @@ static void list_placement(const char *root, int parts)
 {
     bool header = false;
     int missing = 0;
+    char **lines = NULL; /* ROOT/metall_mpi_placement; else format 1's per-rank files */
+    int one = mm_read_placements(root, parts, &lines);
     for (int r = 0; r < parts; r++) {
         struct mm_placement p;
         char why[MM_WHY_MAX];
-        int rc = mm_read_placement(root, r, &p, why, sizeof why);
+        int rc;
+        if (one == ENOENT)
+            rc = mm_read_placement(root, r, &p, why, sizeof why);
+        else if (one)
+            rc = EBADMSG, snprintf(why, sizeof why, "%s/%s is damaged", root, MM_PLACEMENTS_NAME);
+        else if (!lines[r])
+            rc = ENOENT;
+        else if ((rc = mm_placement_parse(lines[r], &p)))
+            snprintf(why, sizeof why, "its line in %s/%s is damaged", root, MM_PLACEMENTS_NAME);
         if (rc == ENOENT) {
             missing++;
             continue;
@@ -97,6 +113,7 @@ static void list_placement(const char *root, int parts)
             printf("%5d  %-16s %-16s %-10s %-12s %s\n", r, p.host, p.cpuset, p.nodes, p.policy,
                    p.path);
     }
+    mm_free_placements(lines, parts);
     if (!header)
         printf("placement: not recorded here (a snapshot or copy, or another host's ranks)\n");
     else if (missing)

@@ -244,6 +244,45 @@ static void test_templates(void **state)
     CHECK_ALL(access(root_of_mine, F_OK) != 0);
 }
 
+/* A root as the format-1 library wrote it (marker without a tag, one
+ * placement-RANK file per rank) opens, closes and is removed. */
+static void test_format1_root(void **state)
+{
+    (void)state;
+    char root[PATH_MAX], p[PATH_MAX + 64];
+    path_of(root, "old");
+    create_with_values(root, 9);
+    if (g_rank == 0) {
+        snprintf(p, sizeof p, "%s/metall_mpi", root);
+        FILE *f = fopen(p, "w");
+        if (f) {
+            fprintf(f, "metall-c-mpi 1\npartitions %d\n", g_size);
+            fclose(f);
+        }
+        snprintf(p, sizeof p, "%s/metall_mpi_placement", root);
+        unlink(p);
+    }
+    snprintf(p, sizeof p, "%s/placement-%d", root, g_rank);
+    FILE *f = fopen(p, "w");
+    if (f) {
+        fprintf(f, "metall-c-mpi-placement 1\nrank %d\nhost %s\ncpuset 0\nnuma_nodes 0\n"
+                   "numa_node 0\npolicy old-policy\npath %s/subdir-%d\n",
+                g_rank, g_host, root, g_rank);
+        fclose(f);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    CHECK_ALL(metall_mpi_partitions(root, MPI_COMM_WORLD) == g_size);
+    metall_mpi *h = metall_mpi_open(root, MPI_COMM_WORLD);
+    CHECK_ALL(h != NULL);
+    CHECK_ALL(values_ok(metall_mpi_local(h), N_VALUES, 9));
+    const char *line = metall_mpi_placement(h);
+    CHECK_ALL(line && strstr(line, "policy old-policy"));
+    CHECK_ALL(metall_mpi_close(h));
+    CHECK_ALL(metall_mpi_consistent(root, MPI_COMM_WORLD));
+    CHECK_ALL(metall_mpi_remove(root, MPI_COMM_WORLD));
+    CHECK_ALL(access(root, F_OK) != 0);
+}
+
 /* Ranks that pass different roots fail together instead of hanging. */
 static void test_different_roots(void **state)
 {
@@ -270,6 +309,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_missing_subdir, scratch_setup, scratch_teardown),
         cmocka_unit_test_setup_teardown(test_templates, scratch_setup, scratch_teardown),
         cmocka_unit_test_setup_teardown(test_different_roots, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_format1_root, scratch_setup, scratch_teardown),
     };
     int failed = cmocka_run_group_tests_name("mpi_lifecycle", tests, NULL, NULL);
     return mpi_test_finish(failed);
