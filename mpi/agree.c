@@ -347,12 +347,7 @@ bool mc_ctx_agree(struct mc_ctx *c)
 
 uint64_t mc_hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const char *p = s ? s : ""; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return fs_fnv1a_str(s);
 }
 
 /* Boyer-Moore majority vote as a reduction of (candidate, weight) pairs:

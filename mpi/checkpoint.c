@@ -60,10 +60,7 @@ struct metall_mpi_request {
 
 static uint64_t fnv(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
+    return fs_fnv1a(s, n);
 }
 
 static int write_gmanifest(const char *root, const struct gmanifest *g)

@@ -11,10 +11,11 @@
  */
 #include "rootfs.h"
 
+#include "fsutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -63,73 +64,14 @@ int mm_expand(const char *tmpl, int rank, const char *host, int numa, char *out,
     return 0;
 }
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    int rc = fsync(fd) ? errno : 0;
-    close(fd);
-    return rc;
-}
-
-int mm_publish(const char *from, const char *to, bool is_dir)
-{
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
-        return errno == ENOTEMPTY ? EEXIST : errno;
-    /* no RENAME_NOREPLACE here: claim the name first (mkdir and link both
-     * fail with EEXIST when it is taken), then move into it */
-    if (!is_dir)
-        return link(from, to) ? errno : (unlink(from), 0);
-    if (mkdir(to, 0755) != 0)
-        return errno;
-    if (rename(from, to) != 0) {
-        int e = errno;
-        rmdir(to);
-        return e;
-    }
-    return 0;
-}
-
-/* Write dir/name atomically through a temporary name unique to this
- * writer; with noreplace, EEXIST when dir/name exists (nothing replaced). */
+/* Write dir/name atomically (fsutil.h); with noreplace, EEXIST when
+ * dir/name exists (nothing replaced). */
 static int write_file(const char *dir, const char *name, const char *text, size_t len,
                       bool noreplace)
 {
-    char path[PATH_MAX], tmp[PATH_MAX];
-    uint32_t r = 0;
-    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-        r = (uint32_t)rand();
-    int n1 = snprintf(path, sizeof path, "%s/%s", dir, name);
-    int n2 = snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%d-%08x", dir, name, (int)getpid(), r);
-    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof path || (size_t)n2 >= sizeof tmp)
-        return ENAMETOOLONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return errno;
-    int rc = 0;
-    for (size_t off = 0; off < len && !rc;) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno != EINTR)
-            rc = errno;
-        else if (w > 0)
-            off += (size_t)w;
-    }
-    if (!rc && fsync(fd))
-        rc = errno;
-    if (close(fd) && !rc)
-        rc = errno;
-    if (!rc && noreplace)
-        rc = mm_publish(tmp, path, false);
-    else if (!rc && rename(tmp, path))
-        rc = errno;
-    if (rc) {
-        unlink(tmp);
-        return rc;
-    }
-    return fsync_dir(dir);
+    char path[PATH_MAX];
+    int rc = fs_join(path, sizeof path, dir, name);
+    return rc ? rc : fs_write_atomic(path, text, len, noreplace ? FS_NOREPLACE : 0);
 }
 
 static int write_atomic(const char *dir, const char *name, const char *text, size_t len)
@@ -256,16 +198,6 @@ int mm_read_marker(const char *root, int *partitions, char *why, size_t whysize)
     return rc;
 }
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 int mm_write_manifest(const char *root, const struct mm_manifest *m)
 {
     int listed = 0;
@@ -288,7 +220,7 @@ int mm_write_manifest(const char *root, const struct mm_manifest *m)
         o += (size_t)snprintf(text + o, cap - o, "rank %d uuid %s bytes %" PRIu64 " host %s\n",
                               r, e->uuid, e->bytes, e->host[0] ? e->host : "-");
     }
-    o += (size_t)snprintf(text + o, cap - o, "checksum %016" PRIx64 "\n", fnv1a(text, o));
+    o += (size_t)snprintf(text + o, cap - o, "checksum %016" PRIx64 "\n", fs_fnv1a(text, o));
     int rc = write_atomic(root, MM_MANIFEST_NAME, text, o);
     free(text);
     return rc;
@@ -325,7 +257,7 @@ static int parse_manifest(char *text, struct mm_manifest *m, char *why, size_t w
     uint64_t want;
     if (!sum || (sum != text && sum[-1] != '\n') ||
         sscanf(sum, "checksum %" SCNx64, &want) != 1 ||
-        want != fnv1a(text, (size_t)(sum - text)))
+        want != fs_fnv1a(text, (size_t)(sum - text)))
         return snprintf(why, whysize, "bad or missing checksum (damaged or truncated)"),
                EBADMSG;
     m->entries = calloc((size_t)parts, sizeof *m->entries);
@@ -584,63 +516,18 @@ void mm_placement_format(const struct mm_placement *p, char *out, size_t size)
 
 int mm_mkdir_p(const char *path)
 {
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-    if (n == 0)
-        return ENOENT;
-    if (n >= sizeof buf)
-        return ENAMETOOLONG;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return errno;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return errno;
-    return mm_is_dir(path);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    int r = (flag == FTW_DP) ? rmdir(path) : unlink(path);
-    return (r && errno != ENOENT) ? errno : 0;
+    int rc = fs_mkdir_p(path);
+    return rc ? rc : mm_is_dir(path);
 }
 
 int mm_remove_tree(const char *path)
 {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return errno;
-    if (!S_ISDIR(st.st_mode))
-        return unlink(path) ? errno : 0;
-    int rc = nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return rc < 0 ? errno : rc;
-}
-
-static _Thread_local uint64_t du_total;
-
-static int du_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)path;
-    (void)flag;
-    (void)ftw;
-    du_total += (uint64_t)sb->st_blocks * 512u;
-    return 0;
+    return fs_remove_tree(path);
 }
 
 int mm_disk_usage(const char *path, uint64_t *bytes)
 {
-    du_total = 0;
-    if (nftw(path, du_entry, 16, FTW_PHYS) != 0)
-        return errno ? errno : EIO;
-    *bytes = du_total;
-    return 0;
+    return fs_disk_usage(path, bytes);
 }
 
 int mm_unlink(const char *path)

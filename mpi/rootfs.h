@@ -30,6 +30,8 @@
 #ifndef METALLC_MPI_ROOTFS_H
 #define METALLC_MPI_ROOTFS_H
 
+#include "fsutil.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -118,10 +120,8 @@ int mm_subdir(char *out, size_t size, const char *root, int rank);
 int mm_expand(const char *tmpl, int rank, const char *host, int numa, char *out,
               size_t size);
 
-/* Rename from to to, never replacing: EEXIST when `to` exists (a file or a
- * directory, empty or not). RENAME_NOREPLACE, else a claim of the name by
- * mkdir (is_dir) or link first. */
-int mm_publish(const char *from, const char *to, bool is_dir);
+/* Rename from to to, never replacing (fs_publish()). */
+#define mm_publish fs_publish
 
 /* Write ROOT's marker, with the tag of the call that writes it (NULL:
  * none). With claim, EEXIST (nothing written) when one exists: the marker

@@ -51,8 +51,7 @@ void mc_begin(struct mc_ctx *c, MPI_Comm comm, const char *what, const char *tmp
 
 int mc_join(char *out, const char *dir, const char *name)
 {
-    int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
-    return (n < 0 || n >= PATH_MAX) ? ENAMETOOLONG : 0;
+    return fs_join(out, PATH_MAX, dir, name);
 }
 
 /* ---- which directory ----------------------------------------------------- */
