@@ -45,20 +45,6 @@ int mc_fail_sys(int err, const char *fmt, ...)
     return -1;
 }
 
-void mc_error_prefix(const char *fmt, ...)
-{
-    int saved = errno;
-    char old[ERRMSG_SIZE];
-    memcpy(old, errmsg, sizeof old);
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(errmsg, sizeof errmsg, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof errmsg)
-        snprintf(errmsg + n, sizeof errmsg - (size_t)n, ": %s", old);
-    errno = saved;
-}
-
 void mc_error_clear(void)
 {
     errmsg[0] = '\0';

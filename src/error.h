@@ -16,9 +16,6 @@ int mc_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 /* Like mc_fail() with the cause taken from err: "<message>: <strerror>". */
 int mc_fail_sys(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Prefix the current message with "<prefix>: ", keeping errno. */
-void mc_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Clear the thread's message (start of a public call that may fail). */
 void mc_error_clear(void);
 

@@ -65,13 +65,6 @@ int os_map_file(void *addr, size_t len, int fd, off_t off, bool writable)
     return p == MAP_FAILED ? errno : 0;
 }
 
-int os_unmap_to_reserve(void *addr, size_t len)
-{
-    void *p = mmap(addr, len, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    return p == MAP_FAILED ? errno : 0;
-}
-
 int os_fallocate(int fd, off_t off, off_t len)
 {
     while (fallocate(fd, 0, off, len) != 0) {
@@ -97,11 +90,6 @@ int os_populate_write(void *addr, size_t len)
             return errno;
     }
     return 0;
-}
-
-int os_msync(void *addr, size_t len)
-{
-    return msync(addr, len, MS_SYNC) ? errno : 0;
 }
 
 int os_fsync(int fd)

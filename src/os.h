@@ -22,8 +22,6 @@ int os_reserve(size_t len, size_t align, void **out);
 int os_release(void *addr, size_t len);
 /* Map [off, off+len) of fd at addr (inside a reservation), MAP_SHARED|MAP_FIXED. */
 int os_map_file(void *addr, size_t len, int fd, off_t off, bool writable);
-/* Turn a mapped range back into a PROT_NONE reservation. */
-int os_unmap_to_reserve(void *addr, size_t len);
 
 /* Reserve disk blocks for [off, off+len) of fd (no size change).
  * EOPNOTSUPP when the file system cannot. */
@@ -34,8 +32,6 @@ int os_punch_hole(int fd, off_t off, off_t len);
 /* Fault in [addr, addr+len) for writing (MADV_POPULATE_WRITE); EINVAL when
  * the kernel lacks it. */
 int os_populate_write(void *addr, size_t len);
-/* Write back dirty pages of a shared mapping range (msync MS_SYNC). */
-int os_msync(void *addr, size_t len);
 
 int os_fsync(int fd);
 int os_fsync_dir(const char *path);
