@@ -35,6 +35,7 @@
 #include "layout.h"
 #include "os.h"
 #include "segment.h"
+#include "sizeclass.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -814,16 +815,37 @@ int chunk_pool_drain(metall_manager *m)
     cd->pf_head = cd->pf_len = 0;
     while (cd->pf_inflight)
         pthread_cond_wait(&cd->purge_idle_cv, &cd->lock);
+    /* Backed free chunks (the pool, look-ahead chunks never used) stay
+     * backed up to 1/8 of the live bytes: the file records them as backed
+     * and the next run reuses them; punching them (resident pages to drop)
+     * would be most of the cost of a close after a flush. A small heap
+     * keeps none, so its files shrink to the live data. (No other thread
+     * allocates during close: the counts are stable.) */
+    size_t live = 0;
+    for (uint32_t i = 1; i < cd->nchunks; i++) {
+        const struct chunk_info *ci = &cd->info[i];
+        if (ci->kind == MC_CHUNK_SMALL)
+            live += (size_t)(mc_classes[ci->cls].nslots - ci->val) * mc_classes[ci->cls].size;
+        else if (ci->kind == MC_CHUNK_LARGE)
+            live += (size_t)ci->val << MC_CHUNK_SHIFT;
+    }
+    size_t keep = live / 8 >> MC_CHUNK_SHIFT;
     while (cd->npool) {
         uint32_t idx = cd->pool[--cd->npool];
         cd->info[idx].in_pool = POOL_NO;
-        queue_punch(m, idx, 1);
+        if (keep)
+            keep--;
+        else
+            queue_punch(m, idx, 1);
     }
-    /* look-ahead chunks never used */
     for (uint32_t i = 1; i < cd->nchunks; i++)
         if (cd->info[i].kind == MC_CHUNK_FREE && cd->info[i].backed &&
-            cd->info[i].in_pool == POOL_NO)
-            queue_punch(m, i, 1);
+            cd->info[i].in_pool == POOL_NO) {
+            if (keep)
+                keep--;
+            else
+                queue_punch(m, i, 1);
+        }
     pthread_mutex_unlock(&cd->lock);
     chunk_purge_wait(m, true);
     return 0;
