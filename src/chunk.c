@@ -30,9 +30,9 @@
 #include "chunk.h"
 
 #include "bin.h"
-#include "datastore.h"
 #include "error.h"
 #include "layout.h"
+#include "options.h"
 #include "os.h"
 #include "segment.h"
 #include "sizeclass.h"
