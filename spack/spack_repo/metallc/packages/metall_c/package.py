@@ -2,8 +2,9 @@
 #   spack repo add spack/spack_repo/metallc
 #   spack dev-build metall-c@main          # build this checkout, no download
 #   spack test run metall-c                # the stand-alone tests below
-# or, in a Spack environment: spack develop --path . metall-c@main, then
-# spack install. docs/install.md has the whole sequence.
+# or, in a Spack environment: spack develop --no-clone --path "$PWD"
+# metall-c@main, spack add metall-c@main, spack install. docs/install.md has
+# the whole sequence.
 
 import os
 
@@ -44,7 +45,8 @@ class MetallC(CMakePackage):
     depends_on("pkgconfig", type="build")
     depends_on("mpi", when="+mpi")
     depends_on("hwloc", when="+hwloc")
-    # only the build-time tests (spack install --test=root) need these
+    # only the build-time tests (spack install --test=root) need it; they
+    # also use python3 and doxygen when found, skipping those parts otherwise
     depends_on("cmocka", type="test")
 
     # the library maps files with Linux facilities (MAP_NORESERVE,
