@@ -102,7 +102,7 @@ enum mc_chunk_kind {
 
 /* mc_chunk_entry.flags bits */
 #define MC_CHUNK_F_BACKED 1u /* FREE: still has its disk blocks (hole punch failed) */
-#define MC_CHUNK_F_HOLES 2u  /* SMALL: pages of free slots were punched at close;
+#define MC_CHUNK_F_HOLES 2u  /* SMALL: has free slots whose pages may be punched;
                                 the chunk is backed again before its next use */
 
 struct mc_chunk_entry {

@@ -261,8 +261,13 @@ int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], uint32_t copy_n
         bool backed = ci->kind == MC_CHUNK_FREE && ci->backed && !copy_nchunks;
         e[i].kind = ci->kind;
         e[i].cls = ci->kind == MC_CHUNK_SMALL ? ci->cls : 0;
+        /* HOLES for every SMALL chunk with a free slot, punched yet or not:
+         * the background trimmer punches free pages at any time, and the
+         * image must not depend on when (a cut is a function of the heap's
+         * contents); the next run backs such a chunk before using it. A
+         * full chunk has no punched page a slot lies on. */
         e[i].flags = (uint16_t)((backed ? MC_CHUNK_F_BACKED : 0) |
-                                (ci->kind == MC_CHUNK_SMALL && ci->holes ? MC_CHUNK_F_HOLES : 0));
+                                (ci->kind == MC_CHUNK_SMALL && ci->val ? MC_CHUNK_F_HOLES : 0));
         e[i].val = 0;
         if (ci->kind == MC_CHUNK_SMALL) {
             const struct class_info *k = &mc_classes[ci->cls];
