@@ -286,9 +286,10 @@ int mgmt_build_chunks(metall_manager *m, const uint8_t uuid[16], uint32_t copy_n
 
 #define BAD(...) (mc_fail(EBADMSG, __VA_ARGS__))
 
-int mgmt_parse_chunks(metall_manager *m, const char *file, const void *payload, size_t len)
+/* The header: the chunk count n, checked against the capacity and len. */
+static int parse_chunks_header(const struct chunk_dir *cd, const char *file,
+                               const void *payload, size_t len, uint32_t *n)
 {
-    struct chunk_dir *cd = &m->chunks;
     struct mc_chunks_header h;
     if (len < sizeof h)
         return BAD("%s: too short for its header", file);
@@ -298,89 +299,120 @@ int mgmt_parse_chunks(metall_manager *m, const char *file, const void *payload, 
     if (h.nchunks < 1 || h.nchunks > cd->max_chunks)
         return BAD("%s: %llu chunks do not fit the capacity (%u chunks)", file,
                    (unsigned long long)h.nchunks, cd->max_chunks);
-    uint32_t n = (uint32_t)h.nchunks;
-    if ((len - sizeof h) / 8 < n)
-        return BAD("%s: truncated chunk table (%llu chunks)", file, (unsigned long long)n);
-    const char *ep = (const char *)payload + sizeof h;
-    const char *bp = ep + (size_t)n * 8;
-    size_t bleft = len - sizeof h - (size_t)n * 8;
-    uint32_t body_left = 0;
+    *n = (uint32_t)h.nchunks;
+    if ((len - sizeof h) / 8 < *n)
+        return BAD("%s: truncated chunk table (%llu chunks)", file, (unsigned long long)*n);
+    return 0;
+}
+
+/* A SMALL chunk's entry and its slot bitmap, taken from *bp (*bleft bytes
+ * left), which must agree with the used-slot count. */
+static int parse_small_chunk(struct chunk_info *ci, const char *file, uint32_t i,
+                             const struct mc_chunk_entry *e, const char **bp, size_t *bleft)
+{
+    if (e->cls >= MC_NCLASSES)
+        return BAD("%s: chunk %u: size class %u out of range", file, i, e->cls);
+    const struct class_info *k = &mc_classes[e->cls];
+    if (e->val > k->nslots)
+        return BAD("%s: chunk %u: %u used slots of %u", file, i, e->val, k->nslots);
+    if (*bleft < (size_t)k->words * 8)
+        return BAD("%s: truncated slot bitmaps at chunk %u", file, i);
+    uint64_t *bm = malloc((size_t)k->words * 8);
+    if (!bm)
+        return mc_fail(ENOMEM, "%s: out of memory", file);
+    memcpy(bm, *bp, (size_t)k->words * 8);
+    *bp += (size_t)k->words * 8;
+    *bleft -= (size_t)k->words * 8;
+    uint32_t rem = k->nslots & 63;
+    uint64_t pad = rem ? ~(uint64_t)0 << rem : 0;
+    uint64_t pop = 0;
+    for (uint32_t w = 0; w < k->words; w++)
+        pop += (uint64_t)__builtin_popcountll(bm[w]);
+    if ((bm[k->words - 1] & pad) != pad ||
+        pop - (uint64_t)__builtin_popcountll(pad) != e->val) {
+        free(bm);
+        return BAD("%s: chunk %u: slot bitmap disagrees with its count", file, i);
+    }
+    ci->kind = MC_CHUNK_SMALL;
+    ci->cls = e->cls;
+    ci->val = k->nslots - e->val;
+    ci->bitmap = bm;
+    ci->backed = 1;
+    ci->holes = (e->flags & MC_CHUNK_F_HOLES) ? 1 : 0;
+    return 0;
+}
+
+/* Where the table is in its walk: chunks of a large object still to come,
+ * and the slot bitmaps not yet taken. */
+struct chunks_walk {
+    uint32_t n, body_left;
+    const char *bp;
+    size_t bleft;
+};
+
+/* Entry i of the table into ci. */
+static int parse_chunk_entry(struct chunk_info *ci, const char *file, uint32_t i,
+                             const struct mc_chunk_entry *e, struct chunks_walk *w)
+{
+    if (w->body_left) {
+        if (e->kind != MC_CHUNK_BODY)
+            return BAD("%s: chunk %u should continue a large object", file, i);
+        ci->kind = MC_CHUNK_BODY;
+        ci->backed = 1;
+        w->body_left--;
+        return 0;
+    }
+    if (i == 0) {
+        if (e->kind != MC_CHUNK_RESERVED)
+            return BAD("%s: chunk 0 must be reserved", file);
+        ci->kind = MC_CHUNK_RESERVED;
+        return 0;
+    }
+    switch (e->kind) {
+    case MC_CHUNK_FREE:
+        ci->kind = MC_CHUNK_FREE;
+        ci->backed = e->flags & MC_CHUNK_F_BACKED;
+        return 0;
+    case MC_CHUNK_LARGE:
+        if (e->val < 1 || (uint64_t)i + e->val > w->n)
+            return BAD("%s: chunk %u: large object of %u chunks runs past the heap", file, i,
+                       e->val);
+        ci->kind = MC_CHUNK_LARGE;
+        ci->val = e->val;
+        ci->backed = 1;
+        w->body_left = e->val - 1;
+        return 0;
+    case MC_CHUNK_SMALL:
+        return parse_small_chunk(ci, file, i, e, &w->bp, &w->bleft);
+    default:
+        return BAD("%s: chunk %u: invalid kind %u", file, i, e->kind);
+    }
+}
+
+int mgmt_parse_chunks(metall_manager *m, const char *file, const void *payload, size_t len)
+{
+    struct chunk_dir *cd = &m->chunks;
+    struct chunks_walk w = {0, 0, NULL, 0};
+    if (parse_chunks_header(cd, file, payload, len, &w.n))
+        return -1;
+    const char *ep = (const char *)payload + sizeof(struct mc_chunks_header);
+    w.bp = ep + (size_t)w.n * 8;
+    w.bleft = len - sizeof(struct mc_chunks_header) - (size_t)w.n * 8;
     cd->nchunks = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < w.n; i++) {
         struct mc_chunk_entry e;
         memcpy(&e, ep + (size_t)i * 8, 8);
         struct chunk_info *ci = &cd->info[i];
         memset(ci, 0, sizeof *ci);
         ci->next = ci->prev = MC_NONE;
         cd->nchunks = i + 1; /* so that a failure frees what was loaded */
-        if (body_left) {
-            if (e.kind != MC_CHUNK_BODY)
-                return BAD("%s: chunk %u should continue a large object", file, i);
-            ci->kind = MC_CHUNK_BODY;
-            ci->backed = 1;
-            body_left--;
-            continue;
-        }
-        if (i == 0) {
-            if (e.kind != MC_CHUNK_RESERVED)
-                return BAD("%s: chunk 0 must be reserved", file);
-            ci->kind = MC_CHUNK_RESERVED;
-            continue;
-        }
-        switch (e.kind) {
-        case MC_CHUNK_FREE:
-            ci->kind = MC_CHUNK_FREE;
-            ci->backed = e.flags & MC_CHUNK_F_BACKED;
-            break;
-        case MC_CHUNK_LARGE:
-            if (e.val < 1 || (uint64_t)i + e.val > n)
-                return BAD("%s: chunk %u: large object of %u chunks runs past the heap", file,
-                           i, e.val);
-            ci->kind = MC_CHUNK_LARGE;
-            ci->val = e.val;
-            ci->backed = 1;
-            body_left = e.val - 1;
-            break;
-        case MC_CHUNK_SMALL: {
-            if (e.cls >= MC_NCLASSES)
-                return BAD("%s: chunk %u: size class %u out of range", file, i, e.cls);
-            const struct class_info *k = &mc_classes[e.cls];
-            if (e.val > k->nslots)
-                return BAD("%s: chunk %u: %u used slots of %u", file, i, e.val, k->nslots);
-            if (bleft < (size_t)k->words * 8)
-                return BAD("%s: truncated slot bitmaps at chunk %u", file, i);
-            uint64_t *bm = malloc((size_t)k->words * 8);
-            if (!bm)
-                return mc_fail(ENOMEM, "%s: out of memory", file);
-            memcpy(bm, bp, (size_t)k->words * 8);
-            bp += (size_t)k->words * 8;
-            bleft -= (size_t)k->words * 8;
-            uint32_t rem = k->nslots & 63;
-            uint64_t pad = rem ? ~(uint64_t)0 << rem : 0;
-            uint64_t pop = 0;
-            for (uint32_t w = 0; w < k->words; w++)
-                pop += (uint64_t)__builtin_popcountll(bm[w]);
-            if ((bm[k->words - 1] & pad) != pad ||
-                pop - (uint64_t)__builtin_popcountll(pad) != e.val) {
-                free(bm);
-                return BAD("%s: chunk %u: slot bitmap disagrees with its count", file, i);
-            }
-            ci->kind = MC_CHUNK_SMALL;
-            ci->cls = e.cls;
-            ci->val = k->nslots - e.val;
-            ci->bitmap = bm;
-            ci->backed = 1;
-            ci->holes = (e.flags & MC_CHUNK_F_HOLES) ? 1 : 0;
-            break;
-        }
-        default:
-            return BAD("%s: chunk %u: invalid kind %u", file, i, e.kind);
-        }
+        if (parse_chunk_entry(ci, file, i, &e, &w))
+            return -1;
     }
-    if (body_left)
+    if (w.body_left)
         return BAD("%s: the last large object is cut short", file);
-    if (bleft)
-        return BAD("%s: %zu unexpected bytes after the slot bitmaps", file, bleft);
+    if (w.bleft)
+        return BAD("%s: %zu unexpected bytes after the slot bitmaps", file, w.bleft);
     return 0;
 }
 
