@@ -72,10 +72,7 @@ static char *norm_path(const char *path)
 
 static int join(char *out, size_t size, const char *dir, const char *name)
 {
-    int w = snprintf(out, size, "%s/%s", dir, name);
-    if (w < 0 || (size_t)w >= size)
-        return mc_fail(ENAMETOOLONG, "%s: path too long", dir);
-    return 0;
+    return fs_join(out, size, dir, name) ? mc_fail(ENAMETOOLONG, "%s: path too long", dir) : 0;
 }
 
 /* Does path hold a datastore identity file (with our magic)? Used before

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -99,16 +98,6 @@ int os_fsync(int fd)
             return errno;
     }
     return 0;
-}
-
-int os_fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    int rc = os_fsync(fd);
-    close(fd);
-    return rc == EINVAL ? 0 : rc; /* some file systems cannot fsync dirs */
 }
 
 int os_fsync_parent(const char *path)
@@ -362,63 +351,6 @@ int os_copy_file(const char *src, const char *dst, bool *cloned)
     else if (cloned)
         *cloned = clone;
     return rc;
-}
-
-int os_mkdir_p(const char *path)
-{
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-    if (n == 0)
-        return ENOENT;
-    if (n >= sizeof buf)
-        return ENAMETOOLONG;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return errno;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return errno;
-    return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    int r = (flag == FTW_DP) ? rmdir(path) : unlink(path);
-    return r ? errno : 0;
-}
-
-int os_remove_tree(const char *path)
-{
-    int rc = nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    if (rc == -1)
-        return errno;
-    return rc;
-}
-
-static __thread uint64_t du_sum;
-static int du_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)path;
-    (void)flag;
-    (void)ftw;
-    du_sum += (uint64_t)sb->st_blocks * 512u;
-    return 0;
-}
-
-int os_disk_usage(const char *path, uint64_t *bytes)
-{
-    du_sum = 0;
-    if (nftw(path, du_entry, 16, FTW_PHYS) != 0)
-        return errno ? errno : EIO;
-    *bytes = du_sum;
-    return 0;
 }
 
 int os_random(void *buf, size_t len)

@@ -10,6 +10,8 @@
 #ifndef METALLC_OS_H
 #define METALLC_OS_H
 
+#include "fsutil.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,7 +36,8 @@ int os_punch_hole(int fd, off_t off, off_t len);
 int os_populate_write(void *addr, size_t len);
 
 int os_fsync(int fd);
-int os_fsync_dir(const char *path);
+/* fsync a directory (fsutil.h: shared with the MPI layer and the tools). */
+static inline int os_fsync_dir(const char *path) { return fs_fsync_dir(path); }
 int os_fsync_parent(const char *path);
 
 /* flock: LOCK_EX or LOCK_SH, never blocking; EBUSY when held elsewhere. */
@@ -57,12 +60,14 @@ int os_write_file_atomic(const char *path, const void *buf, size_t len);
  * else a sparse copy that keeps holes; fsyncs dst. *cloned tells which. */
 int os_copy_file(const char *src, const char *dst, bool *cloned);
 
-/* mkdir -p (mode 0755 for new directories); EEXIST is not an error. */
-int os_mkdir_p(const char *path);
-/* Remove a directory tree (rm -r, no symlink following). */
-int os_remove_tree(const char *path);
-/* Bytes of disk used by a file or tree (st_blocks * 512). */
-int os_disk_usage(const char *path, uint64_t *bytes);
+/* mkdir -p, rm -r, du: fsutil.h's, shared with the MPI layer and the
+ * tools (one copy of each). */
+static inline int os_mkdir_p(const char *path) { return fs_mkdir_p(path); }
+static inline int os_remove_tree(const char *path) { return fs_remove_tree(path); }
+static inline int os_disk_usage(const char *path, uint64_t *bytes)
+{
+    return fs_disk_usage(path, bytes);
+}
 
 /* Fill buf with random bytes (getrandom). */
 int os_random(void *buf, size_t len);
