@@ -483,6 +483,53 @@ static void wait_until(struct chunk_dir *cd, uint64_t ns)
  * their high-water mark after the delay: resident memory; every dirty
  * chunk fully when someone waits: disk), and prefaults look-ahead chunks.
  * Work in that order of priority; asleep when there is none. */
+/* The purger's steps; each runs with cd->lock held and returns whether it
+ * did something (then the loop looks at the queues again). */
+
+/* Trim every dirty SMALL chunk now (flush/close asked for it). */
+static bool purger_trim_hurried(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    if (!cd->trim_hurry || cd->purge_stop || !cd->ndirty)
+        return false;
+    if (trim_one(m, first_dirty(cd), true) < 0) /* arena busy: retry soon */
+        wait_until(cd, now_ns() + 1000000u);
+    return true;
+}
+
+/* Trim the oldest queued chunk once its delay has passed. */
+static bool purger_trim_due(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    uint64_t now = now_ns();
+    if (cd->tq_head >= cd->tq_len || cd->tq_t[cd->tq_head] + cd->purge_delay_ns > now)
+        return false;
+    uint32_t i = cd->tq[cd->tq_head++];
+    if (cd->tq_head == cd->tq_len)
+        cd->tq_head = cd->tq_len = 0;
+    if (trim_one(m, i, false) < 0 && cd->tq_len < cd->tq_cap) {
+        cd->tq_t[cd->tq_len] = now; /* arena busy: later */
+        cd->tq[cd->tq_len++] = i;
+    }
+    return true;
+}
+
+/* Nothing to do now: tell the waiters, sleep until the next queued punch
+ * or trim is due, or until woken. */
+static void purger_sleep(struct chunk_dir *cd, bool all)
+{
+    pthread_cond_broadcast(&cd->purge_idle_cv);
+    uint64_t due = UINT64_MAX;
+    if (cd->purge_head < cd->purge_len)
+        due = cd->purge_t[cd->purge_head] + cd->purge_delay_ns;
+    if (!all && cd->tq_head < cd->tq_len && cd->tq_t[cd->tq_head] + cd->purge_delay_ns < due)
+        due = cd->tq_t[cd->tq_head] + cd->purge_delay_ns;
+    if (due != UINT64_MAX)
+        wait_until(cd, due);
+    else
+        pthread_cond_wait(&cd->purge_cv, &cd->lock);
+}
+
 static void *purger_main(void *arg)
 {
     metall_manager *m = arg;
@@ -490,41 +537,17 @@ static void *purger_main(void *arg)
     pthread_mutex_lock(&cd->lock);
     for (;;) {
         bool all = cd->purge_hurry || cd->purge_stop;
-        if (punch_batch(m, all))
+        if (punch_batch(m, all) || purger_trim_hurried(m))
             continue;
-        if (cd->trim_hurry && !cd->purge_stop && cd->ndirty) {
-            if (trim_one(m, first_dirty(cd), true) < 0) /* arena busy: retry soon */
-                wait_until(cd, now_ns() + 1000000u);
-            continue;
-        }
         if (!all && cd->pf_head < cd->pf_len) {
             prefault_one(m);
             continue;
         }
-        uint64_t now = now_ns();
-        if (!all && cd->tq_head < cd->tq_len &&
-            cd->tq_t[cd->tq_head] + cd->purge_delay_ns <= now) {
-            uint32_t i = cd->tq[cd->tq_head++];
-            if (cd->tq_head == cd->tq_len)
-                cd->tq_head = cd->tq_len = 0;
-            if (trim_one(m, i, false) < 0 && cd->tq_len < cd->tq_cap) {
-                cd->tq_t[cd->tq_len] = now; /* arena busy: later */
-                cd->tq[cd->tq_len++] = i;
-            }
+        if (!all && purger_trim_due(m))
             continue;
-        }
         if (cd->purge_stop && cd->purge_head == cd->purge_len)
             break;
-        pthread_cond_broadcast(&cd->purge_idle_cv);
-        uint64_t due = UINT64_MAX;
-        if (cd->purge_head < cd->purge_len)
-            due = cd->purge_t[cd->purge_head] + cd->purge_delay_ns;
-        if (!all && cd->tq_head < cd->tq_len && cd->tq_t[cd->tq_head] + cd->purge_delay_ns < due)
-            due = cd->tq_t[cd->tq_head] + cd->purge_delay_ns;
-        if (due != UINT64_MAX)
-            wait_until(cd, due);
-        else
-            pthread_cond_wait(&cd->purge_cv, &cd->lock);
+        purger_sleep(cd, all);
     }
     pthread_cond_broadcast(&cd->purge_idle_cv);
     pthread_mutex_unlock(&cd->lock);
