@@ -192,6 +192,9 @@ static inline uint32_t align_up(uint32_t i, uint32_t a) { return (i + a - 1) & ~
  * takes the file's inode lock: per-chunk calls serialise threads). */
 #define MC_LOOKAHEAD 8
 
+/* Look-ahead chunks are prefaulted once the heap has this many chunks. */
+#define MC_PREFAULT_MIN_CHUNKS 64
+
 /* Raise the high-water mark to cover the run [idx, idx+n) plus look-ahead
  * chunks (within the mapped blocks), and back the fresh part in one call.
  * Lock held; the segment covers idx+n. On a backing failure nothing is
@@ -574,7 +577,10 @@ static bool start_background(metall_manager *m)
 static void queue_prefault(metall_manager *m, uint32_t from, uint32_t end)
 {
     struct chunk_dir *cd = &m->chunks;
-    if (!cd->pf_on || from >= end || !start_background(m))
+    /* a small heap is not worth it: a short run spends the zeroing of whole
+     * chunks it never fills (and a core) for little gain */
+    if (!cd->pf_on || from >= end || cd->nchunks < MC_PREFAULT_MIN_CHUNKS ||
+        !start_background(m))
         return;
     if (cd->pf_len + (end - from) > cd->pf_cap) {
         size_t cap = cd->pf_cap ? cd->pf_cap * 2 : 64;

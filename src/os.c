@@ -64,6 +64,11 @@ int os_map_file(void *addr, size_t len, int fd, off_t off, bool writable)
     return p == MAP_FAILED ? errno : 0;
 }
 
+int os_no_readahead(void *addr, size_t len)
+{
+    return madvise(addr, len, MADV_RANDOM) ? errno : 0;
+}
+
 int os_fallocate(int fd, off_t off, off_t len)
 {
     while (fallocate(fd, 0, off, len) != 0) {

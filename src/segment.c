@@ -98,6 +98,12 @@ static int map_block(struct segment *seg, unsigned i, bool create)
         close(fd);
         return mc_fail_sys(rc, "%s: cannot map segment file %s", seg->path, path);
     }
+    /* A new block holds nothing to read: without read-ahead a first store
+     * faults in one page instead of a large folio (up to 2 MiB zeroed and
+     * resident for one slot of a size class). Blocks of an existing
+     * datastore keep read-ahead: a reopened heap is read. */
+    if (create)
+        (void)os_no_readahead(seg->base + (size_t)i * seg->block_size, seg->block_size);
     seg->fds[i] = fd;
     return 0;
 }
