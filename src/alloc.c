@@ -43,7 +43,7 @@ static bool writable(metall_manager *m)
         mc_fail(EROFS, "%s: the datastore is open read-only", m->path);
         return false;
     }
-    return true;
+    return mc_check_owner(m) == 0;
 }
 
 static void *large_alloc(metall_manager *m, size_t size, size_t align, bool *zeroed)
@@ -123,8 +123,8 @@ static __attribute__((noinline)) void free_drain(metall_manager *m, struct tbin 
 static __attribute__((noinline)) void free_slow(metall_manager *m, void *p, size_t off,
                                                 unsigned c)
 {
-    if (!m || m->read_only || off >= LOAD(m->heap_end))
-        return; /* not ours to free: ignore, as documented */
+    if (!m || m->read_only || off >= LOAD(m->heap_end) || m->pid != mc_process_id())
+        return; /* not ours to free (or a forked child's): ignore, as documented */
     if (c < MC_NCLASSES) {
         bin_free_batch(m, c, &p, 1);
         return;

@@ -375,6 +375,8 @@ bool metall_checkpoint(metall_manager *m, const char *chain_dir,
     mc_error_clear();
     if (!m || !chain_dir || !*chain_dir)
         return mc_fail(EINVAL, "metall_checkpoint: NULL manager or chain"), false;
+    if (mc_check_owner(m)) /* a forked child */
+        return false;
     return mc_checkpoint(m, chain_dir, opt, -1, false) == 0;
 }
 
@@ -383,6 +385,8 @@ bool metall_checkpoint_wait(metall_manager *m)
     mc_error_clear();
     if (!m)
         return mc_fail(EINVAL, "metall_checkpoint_wait: NULL manager"), false;
+    if (mc_check_owner(m)) /* a forked child: the copying thread is not here */
+        return false;
     struct mc_ckpt *ck = m->ckpt;
     if (!ck)
         return true;

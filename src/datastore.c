@@ -467,6 +467,8 @@ bool metall_flush(metall_manager *m)
     mc_error_clear();
     if (!m)
         return mc_fail(EINVAL, "metall: NULL manager"), false;
+    if (mc_check_owner(m))
+        return false;
     if (m->read_only)
         return mc_fail(EROFS, "%s: the datastore is open read-only", m->path), false;
     tcache_flush_mine(m);
@@ -477,11 +479,33 @@ bool metall_flush(metall_manager *m)
     return rc == 0;
 }
 
+/* Close in a process that did not open m (a forked child): its locks may
+ * be held by threads that do not exist here and its purger thread is not
+ * here, and the datastore is the parent's. Give back only what the child
+ * owns (the mapping and the files' descriptors); the rest is the child's
+ * copy of the parent's memory and goes with the process. */
+static bool close_foreign(metall_manager *m)
+{
+    mc_check_owner(m); /* sets the message and EPERM */
+    int saved = errno;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", metall_errmsg());
+    tcache_forget(m);
+    segment_release(&m->seg);
+    if (m->lock_fd >= 0)
+        close(m->lock_fd);
+    m->lock_fd = -1;
+    mc_fail(saved, "%s (released this process's mapping; the datastore is untouched)", msg);
+    return false;
+}
+
 bool metall_close(metall_manager *m)
 {
     mc_error_clear();
     if (!m)
         return mc_fail(EINVAL, "metall: NULL manager"), false;
+    if (m->pid != mc_process_id())
+        return close_foreign(m);
     mc_checkpoint_close(m); /* a pending checkpoint finishes first */
     if (m->read_only) {
         tcache_destroy_all(m);
@@ -678,7 +702,7 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     mc_error_clear();
     if (!m)
         return mc_fail(EINVAL, "metall: NULL manager"), false;
-    if (check_path_arg(dst))
+    if (check_path_arg(dst) || mc_check_owner(m))
         return false;
     if (m->read_only)
         return mc_fail(EROFS, "%s: the datastore is open read-only; use metall_copy()",
@@ -843,6 +867,8 @@ bool metall_set_description(metall_manager *m, const char *text)
     mc_error_clear();
     if (!m || !text)
         return mc_fail(EINVAL, "metall: NULL manager or text"), false;
+    if (mc_check_owner(m))
+        return false;
     if (m->read_only)
         return mc_fail(EROFS, "%s: the datastore is open read-only", m->path), false;
     size_t n = strnlen(text, METALL_DESCRIPTION_MAX + 1);

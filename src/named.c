@@ -138,6 +138,8 @@ int named_check_name(const metall_manager *m, const char *name)
     const char *path = m ? m->path : "metall";
     if (!m)
         return mc_fail(EINVAL, "metall: NULL manager");
+    if (mc_check_owner(m)) /* its locks may be held by a parent's thread */
+        return -1;
     if (!name)
         return mc_fail(EINVAL, "%s: NULL object name", path);
     size_t n = strnlen(name, METALL_NAME_MAX + 1);
@@ -265,6 +267,8 @@ size_t metall_named_count(metall_manager *m)
         mc_fail(EINVAL, "metall: NULL manager");
         return 0;
     }
+    if (mc_check_owner(m))
+        return 0;
     pthread_rwlock_rdlock(&m->named.lock);
     size_t n = m->named.count;
     pthread_rwlock_unlock(&m->named.lock);
@@ -277,6 +281,8 @@ int metall_named_foreach(metall_manager *m,
 {
     if (!m || !fn)
         return mc_fail(EINVAL, "metall: NULL manager or callback");
+    if (mc_check_owner(m))
+        return -1;
     struct named_dir *d = &m->named;
     int rc = 0;
     pthread_rwlock_rdlock(&d->lock);

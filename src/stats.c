@@ -14,6 +14,8 @@ bool metall_get_stats(metall_manager *m, metall_stats *out)
     mc_error_clear();
     if (!m || !out)
         return mc_fail(EINVAL, "metall: NULL manager or output"), false;
+    if (mc_check_owner(m))
+        return false;
     uint64_t cached[MC_NCLASSES];
     tcache_count(m, cached);
     size_t allocated = 0;

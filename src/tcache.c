@@ -11,14 +11,25 @@
  * managers that are still open, under the registry lock, so it cannot race
  * with metall_close(), which first unregisters the manager under the same
  * lock and then flushes and frees all caches.
+ *
+ * fork: a manager belongs to the process that opened it (m->pid). The
+ * atfork handlers hold the registry lock across fork() (so a child never
+ * inherits it held), and in the child forget the forking thread's caches
+ * (so the fast paths fall through to slow paths that refuse a foreign
+ * manager with EPERM) and close the child's copies of the lock files (so
+ * a long-lived child does not keep its parent's datastores locked).
  */
 #include "tcache.h"
 
 #include "bin.h"
+#include "datastore.h"
+#include "error.h"
+#include "hook.h"
 #include "sizeclass.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TL_ENTRIES 8
 
@@ -30,6 +41,8 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static metall_manager *registry;
 static pthread_key_t exit_key;
 static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static _Atomic pid_t g_pid; /* this process, kept current by the atfork child handler */
 
 static size_t total_cap(void)
 {
@@ -90,12 +103,77 @@ static void make_key(void)
     pthread_key_create(&exit_key, thread_exit);
 }
 
+static void fork_prepare(void)
+{
+    /* one-time initialisers must not be in progress in another thread
+     * when it forks: the child would wait for them forever */
+    pthread_once(&exit_once, make_key);
+    (void)mc_options();
+    pthread_mutex_lock(&registry_lock);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void fork_child(void)
+{
+    atomic_store(&g_pid, getpid());
+    for (unsigned i = 0; i < TL_ENTRIES; i++)
+        tl_all[i] = (struct tl_entry){0, NULL};
+    mc_tl_last = (struct tl_entry){0, NULL};
+    for (metall_manager *m = registry; m; m = m->reg_next) {
+        if (m->lock_fd >= 0)
+            close(m->lock_fd); /* the parent's reference keeps its lock */
+        m->lock_fd = -1;
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void install_fork_handlers(void)
+{
+    atomic_store(&g_pid, getpid());
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+pid_t mc_process_id(void)
+{
+    pthread_once(&fork_once, install_fork_handlers);
+    return atomic_load_explicit(&g_pid, memory_order_relaxed);
+}
+
+int mc_check_owner(const metall_manager *m)
+{
+    if (MC_LIKELY(m->pid == mc_process_id()))
+        return 0;
+    return mc_fail(EPERM,
+                   "%s: this manager was opened by process %d, not by this one (%d): a "
+                   "forked child must not use its parent's manager; open the datastore "
+                   "itself once the parent has closed it",
+                   m->path, (int)m->pid, (int)mc_process_id());
+}
+
 void tcache_register(metall_manager *m)
 {
     pthread_once(&exit_once, make_key);
+    m->pid = mc_process_id();
     pthread_mutex_lock(&registry_lock);
+    (void)mc_hook("registry:locked", m->path);
     m->reg_next = registry;
     registry = m;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void tcache_forget(metall_manager *m)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (metall_manager **p = &registry; *p; p = &(*p)->reg_next) {
+        if (*p == m) {
+            *p = m->reg_next;
+            break;
+        }
+    }
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -118,8 +196,8 @@ static struct tcache *tcache_new(metall_manager *m)
 
 struct tcache *tcache_get_slow(metall_manager *m)
 {
-    if (m->read_only)
-        return NULL;
+    if (m->read_only || m->pid != mc_process_id())
+        return NULL; /* the slow paths report a foreign manager */
     for (unsigned i = 0; i < TL_ENTRIES; i++) {
         if (tl_all[i].id == m->id) {
             mc_tl_last = tl_all[i];
@@ -167,14 +245,7 @@ void tcache_flush_mine(metall_manager *m)
 
 void tcache_destroy_all(metall_manager *m)
 {
-    pthread_mutex_lock(&registry_lock);
-    for (metall_manager **p = &registry; *p; p = &(*p)->reg_next) {
-        if (*p == m) {
-            *p = m->reg_next;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&registry_lock);
+    tcache_forget(m);
     /* forget this thread's entries so their TLS slots are reusable */
     for (unsigned i = 0; i < TL_ENTRIES; i++)
         if (tl_all[i].id == m->id)

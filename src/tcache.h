@@ -6,6 +6,8 @@
 
 #include "types.h"
 
+#include <sys/types.h>
+
 struct tbin {
     uint32_t count;
     uint32_t cap;
@@ -47,8 +49,19 @@ void tcache_flush(struct tcache *tc);
 /* Flush the calling thread's cache of m (if any). */
 void tcache_flush_mine(metall_manager *m);
 
-/* Registry of open managers (for thread-exit flushing). */
+/* Registry of open managers (for thread-exit flushing and fork); sets
+ * m->pid to this process. */
 void tcache_register(metall_manager *m);
+/* Unregister m (close in a process that does not own it). */
+void tcache_forget(metall_manager *m);
+
+/* This process's id, kept current across fork() (getpid() without a
+ * system call). */
+pid_t mc_process_id(void);
+/* 0 if m was opened by this process, else -1 with EPERM and a message:
+ * every public call on a manager but the allocation fast paths (which a
+ * fork makes fall through to slow paths) checks this. */
+int mc_check_owner(const metall_manager *m);
 /* Unregister m, then flush and free all its caches (close). */
 void tcache_destroy_all(metall_manager *m);
 

@@ -51,6 +51,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <metall/metall.h>
 
@@ -215,6 +216,7 @@ struct metall_manager {
     struct tcache *tcaches;           /* all tcaches of this manager */
     struct metall_manager *reg_next;  /* registry of open managers */
 
+    pid_t pid;                        /* the process that opened it (fork: tcache.c) */
     pthread_mutex_t meta_lock;        /* description writes, flush, snapshot */
     char *path;                       /* datastore directory */
     int lock_fd;

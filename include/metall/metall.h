@@ -30,10 +30,21 @@
  *  - ENOMEM: the reserved address space (capacity) or process memory is
  *    exhausted;
  *  - ENOSPC: the file system is full;
+ *  - EPERM: the manager was opened by another process: a child made by
+ *    fork() must not use its parent's managers (see below);
  *  - any errno of the underlying system calls (EACCES, EIO, ...).
  *
  * Threads: every call is safe from many threads on one manager, except
  * that metall_close() must not race with other calls on the same manager.
+ *
+ * fork(): a manager belongs to the process that opened it. In a child,
+ * every call on the parent's managers fails with EPERM (metall_free() is
+ * ignored), and metall_close() releases only the child's copy of the
+ * mapping and returns false with EPERM, leaving the datastore to the
+ * parent; a child never keeps its parent's datastores locked. The child
+ * may create and open datastores of its own (the library's locks are
+ * held across fork(), so it never inherits one held), including its
+ * parent's once the parent has closed it.
  */
 #ifndef METALL_METALL_H
 #define METALL_METALL_H
