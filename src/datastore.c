@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,8 +179,13 @@ static void manager_free(metall_manager *m)
     bin_destroy(m);
     pthread_mutex_destroy(&m->tc_lock);
     pthread_mutex_destroy(&m->meta_lock);
-    if (m->lock_fd >= 0)
-        close(m->lock_fd); /* releases the flock */
+    if (m->lock_fd >= 0) {
+        /* unlock explicitly: a child forked meanwhile may still share the
+         * open file (until its atfork handler closes it), and closing our
+         * descriptor would then leave the datastore locked */
+        (void)flock(m->lock_fd, LOCK_UN);
+        close(m->lock_fd);
+    }
     free(m->path);
     free(m);
     errno = saved;
