@@ -920,6 +920,134 @@ bool metall_get_description(const char *path, char *buf, size_t bufsize)
     return true;
 }
 
+/* Take the writer's lock of the datastore at path (so no manager has it
+ * open for writing while it is changed without being opened); with
+ * closed, also require the properly-closed mark. Returns the lock fd or -1. */
+static int lock_offline(const char *path, uint8_t uuid[16], bool closed)
+{
+    struct mc_datastore_info info;
+    if (check_path_arg(path) || check_is_dir(path) || mgmt_read_datastore(path, uuid, &info))
+        return -1;
+    int fd = take_lock(path, true);
+    if (fd < 0)
+        return -1;
+    if (closed && mgmt_check_closed(path, uuid)) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+bool metall_set_description_at(const char *path, const char *text)
+{
+    mc_error_clear();
+    size_t n;
+    uint8_t uuid[16];
+    if (named_check_text(path ? path : "metall", text, &n))
+        return false;
+    int fd = lock_offline(path, uuid, false);
+    if (fd < 0)
+        return false;
+    int rc = write_file(path, MC_FILE_DESCRIPTION_NAME, text, n);
+    close(fd);
+    return rc == 0;
+}
+
+bool metall_get_creator_version(const char *path, char *buf, size_t bufsize)
+{
+    mc_error_clear();
+    if (check_path_arg(path) || check_is_dir(path))
+        return false;
+    if (!buf || !bufsize)
+        return mc_fail(EINVAL, "%s: NULL or empty buffer", path), false;
+    uint8_t uuid[16];
+    struct mc_datastore_info info;
+    if (mgmt_read_datastore(path, uuid, &info))
+        return false;
+    size_t k = strnlen(info.creator, sizeof info.creator);
+    if (k >= bufsize)
+        k = bufsize - 1;
+    memcpy(buf, info.creator, k);
+    buf[k] = '\0';
+    return true;
+}
+
+struct offline_visit {
+    int (*fn)(const metall_object_info *, void *);
+    void *ctx;
+};
+
+static int offline_visit_one(struct named_entry *e, void *c)
+{
+    struct offline_visit *v = c;
+    metall_object_info info;
+    named_fill_info(e, NULL, &info);
+    return v->fn(&info, v->ctx);
+}
+
+int metall_object_foreach_at(const char *path, metall_object_kind kind,
+                             int (*fn)(const metall_object_info *, void *), void *ctx)
+{
+    mc_error_clear();
+    if (check_path_arg(path) || check_is_dir(path))
+        return -1;
+    if (!fn || (unsigned)kind > METALL_OBJECT_UNIQUE)
+        return mc_fail(EINVAL, "%s: NULL callback or invalid kind", path);
+    struct named_dir d;
+    uint8_t uuid[16];
+    if (named_init(&d))
+        return mc_fail(ENOMEM, "%s: out of memory", path);
+    int rc = mgmt_read_names_at(path, &d, uuid);
+    if (rc == 0) {
+        struct offline_visit v = {fn, ctx};
+        rc = named_visit(&d, kind, offline_visit_one, &v);
+    }
+    named_destroy(&d);
+    return rc;
+}
+
+/* Find the object of kind by name, or an anonymous one by offset. */
+static struct named_entry *offline_find(struct named_dir *d, metall_object_kind kind,
+                                        const char *name, uint64_t offset)
+{
+    if (kind == METALL_OBJECT_ANONYMOUS) {
+        struct named_entry *e = named_find_off(d, offset);
+        return e && e->kind == METALL_OBJECT_ANONYMOUS ? e : NULL;
+    }
+    return name ? named_find(d, kind, name) : NULL;
+}
+
+bool metall_object_set_description_at(const char *path, metall_object_kind kind,
+                                      const char *name, uint64_t offset, const char *text)
+{
+    mc_error_clear();
+    size_t tl;
+    if (named_check_text(path ? path : "metall", text, &tl))
+        return false;
+    if ((unsigned)kind > METALL_OBJECT_UNIQUE)
+        return mc_fail(EINVAL, "%s: invalid object kind", path), false;
+    uint8_t uuid[16];
+    int fd = lock_offline(path, uuid, true);
+    if (fd < 0)
+        return false;
+    struct named_dir d;
+    int rc = named_init(&d) ? mc_fail(ENOMEM, "%s: out of memory", path) : 0;
+    if (rc == 0 && (rc = mgmt_read_names_at(path, &d, uuid)) == 0) {
+        struct named_entry *e = offline_find(&d, kind, name, offset);
+        if (!e)
+            rc = mc_fail(ENOENT, "%s: no such object", path);
+        else if (named_set_desc(e, text, tl))
+            rc = mc_fail(ENOMEM, "%s: out of memory", path);
+        else
+            rc = mgmt_write_names_at(path, uuid, &d);
+    }
+    named_destroy(&d);
+    close(fd);
+    return rc == 0;
+}
+
 bool metall_get_uuid(const char *path, char out[37])
 {
     mc_error_clear();

@@ -24,8 +24,10 @@
  *  - chunks: nchunks <= nblocks * chunks per block, class table checksum
  *    matches this build, every entry's kind/class/run valid, bitmaps'
  *    popcounts equal the used counts, runs inside nchunks;
- *  - names: every entry's name 1..METALL_NAME_MAX bytes, unique, and its
- *    offset the start of an allocated object.
+ *  - names: every entry's kind valid; a named or unique entry's name
+ *    1..METALL_NAME_MAX bytes and unique within its kind, an anonymous
+ *    entry's name empty; offsets unique, each the start of an allocated
+ *    object.
  */
 #ifndef METALLC_LAYOUT_H
 #define METALLC_LAYOUT_H
@@ -33,8 +35,12 @@
 #include <stdint.h>
 
 #define MC_MAGIC "METALLC"          /* 8 bytes with the NUL */
-#define MC_FORMAT_MAJOR 1
+/* 2.0: names records v2 (object kinds, element counts, type ids). A 1.x
+ * datastore is still read (its names records are v1) and written back as
+ * 2.0 at its next flush or close. */
+#define MC_FORMAT_MAJOR 2
 #define MC_FORMAT_MINOR 0
+#define MC_FORMAT_MAJOR_OLDEST 1 /* the oldest major version this library reads */
 
 enum mc_file_kind {
     MC_FILE_DATASTORE = 1,
@@ -113,15 +119,30 @@ struct mc_chunk_entry {
 };
 _Static_assert(sizeof(struct mc_chunk_entry) == 8, "chunk entry layout");
 
-/* PATH/names payload: count, then count records, each padded to 8 bytes. */
+/* PATH/names payload: count, then count records, each padded to 8 bytes.
+ * Format 2.x: */
 struct mc_name_record {
+    uint64_t offset;        /* object offset from the heap base */
+    uint64_t length;        /* bytes */
+    uint64_t count;         /* elements (the C++ array length) */
+    uint64_t type_id;       /* the creator's type identity, 0 = untyped */
+    uint32_t kind;          /* metall_object_kind */
+    uint32_t name_len;      /* bytes, no NUL; 0 for anonymous objects */
+    uint32_t desc_len;      /* bytes, no NUL */
+    uint32_t reserved;      /* 0 */
+    /* name bytes, description bytes, zero padding to a multiple of 8 */
+};
+_Static_assert(sizeof(struct mc_name_record) == 48, "name record layout");
+
+/* Format 1.x: named objects only (kind NAMED, count = length, type 0). */
+struct mc_name_record_v1 {
     uint64_t offset;        /* object offset from the heap base */
     uint64_t length;        /* size given at allocation */
     uint32_t name_len;      /* bytes, no NUL */
     uint32_t desc_len;      /* bytes, no NUL */
     /* name bytes, description bytes, zero padding to a multiple of 8 */
 };
-_Static_assert(sizeof(struct mc_name_record) == 24, "name record layout");
+_Static_assert(sizeof(struct mc_name_record_v1) == 24, "v1 name record layout");
 
 /* PATH/closed payload */
 struct mc_closed_info {

@@ -76,8 +76,8 @@ static const char *kind_name(uint32_t kind)
 /* Read and check a management file. uuid NULL: any (reading the identity
  * file itself). On success, *buf is the malloc'd file; *payload and *plen
  * point into it. */
-static int read_checked(const char *dir, uint32_t kind, const uint8_t *uuid, void **buf,
-                        const char **payload, size_t *plen)
+static int read_checked_v(const char *dir, uint32_t kind, const uint8_t *uuid, void **buf,
+                          const char **payload, size_t *plen, unsigned *major)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, kind_name(kind));
@@ -113,12 +113,15 @@ static int read_checked(const char *dir, uint32_t kind, const uint8_t *uuid, voi
         free(b);
         return mc_fail(EBADMSG, "%s: header checksum mismatch (damaged)", path);
     }
-    if (h->format_major != MC_FORMAT_MAJOR) {
+    if (h->format_major < MC_FORMAT_MAJOR_OLDEST || h->format_major > MC_FORMAT_MAJOR) {
         int maj = h->format_major, min = h->format_minor;
         free(b);
-        return mc_fail(ENOTSUP, "%s: format version %d.%d is not supported (this library reads %d.x)",
-                       path, maj, min, MC_FORMAT_MAJOR);
+        return mc_fail(ENOTSUP,
+                       "%s: format version %d.%d is not supported (this library reads %d.x to %d.x)",
+                       path, maj, min, MC_FORMAT_MAJOR_OLDEST, MC_FORMAT_MAJOR);
     }
+    if (major)
+        *major = h->format_major;
     if (h->kind != kind) {
         uint32_t got = h->kind; /* h points into b */
         free(b);
@@ -142,6 +145,12 @@ static int read_checked(const char *dir, uint32_t kind, const uint8_t *uuid, voi
     *payload = (const char *)b + sizeof *h;
     *plen = len - sizeof *h;
     return 0;
+}
+
+static int read_checked(const char *dir, uint32_t kind, const uint8_t *uuid, void **buf,
+                        const char **payload, size_t *plen)
+{
+    return read_checked_v(dir, kind, uuid, buf, payload, plen, NULL);
 }
 
 int mgmt_read_datastore(const char *path, uint8_t uuid[16], struct mc_datastore_info *info)
@@ -467,34 +476,39 @@ static bool valid_object(metall_manager *m, uint64_t off, uint64_t length)
     return size && length <= size;
 }
 
-int mgmt_build_names(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len)
+/* The names image of d. With m (the directory of an open manager), names
+ * whose object was freed behind the directory's back are left out and
+ * lengths are clamped to the object's size (metall_realloc() shrank it in
+ * place). */
+static int build_names(metall_manager *m, const struct named_dir *d, const char *who,
+                       const uint8_t uuid[16], void **buf, size_t *len)
 {
-    struct named_dir *d = &m->named;
     size_t plen = 8;
     uint64_t count = 0;
     for (size_t i = 0; i < d->nbuckets; i++)
-        for (struct named_entry *e = d->table[i]; e; e = e->next) {
-            if (!object_size(m, e->offset))
-                continue; /* its object was freed behind the directory's back */
+        for (struct named_entry *e = d->by_off[i]; e; e = e->next_off) {
+            if (m && !object_size(m, e->offset))
+                continue;
             size_t dl = e->desc ? strlen(e->desc) : 0;
             plen += sizeof(struct mc_name_record) + ((e->name_len + dl + 7) & ~(size_t)7);
             count++;
         }
     char *img = image_alloc(plen);
     if (!img)
-        return mc_fail(ENOMEM, "%s: out of memory for the names image", m->path);
+        return mc_fail(ENOMEM, "%s: out of memory for the names image", who);
     char *p = img + sizeof(struct mc_file_header);
     memcpy(p, &count, 8);
     char *q = p + 8;
     for (size_t i = 0; i < d->nbuckets; i++)
-        for (struct named_entry *e = d->table[i]; e; e = e->next) {
-            uint64_t size = object_size(m, e->offset);
+        for (struct named_entry *e = d->by_off[i]; e; e = e->next_off) {
+            uint64_t size = m ? object_size(m, e->offset) : e->length;
             if (!size)
                 continue;
             size_t dl = e->desc ? strlen(e->desc) : 0;
-            /* shrunk by metall_realloc() in place: the length follows */
-            uint64_t length = e->length <= size ? e->length : size;
-            struct mc_name_record r = {e->offset, length, e->name_len, (uint32_t)dl};
+            struct mc_name_record r = {e->offset,   e->length <= size ? e->length : size,
+                                       e->count,    e->type_id,
+                                       e->kind,     e->name_len,
+                                       (uint32_t)dl, 0};
             memcpy(q, &r, sizeof r);
             q += sizeof r;
             memcpy(q, e->name, e->name_len);
@@ -508,7 +522,57 @@ int mgmt_build_names(metall_manager *m, const uint8_t uuid[16], void **buf, size
     return 0;
 }
 
-int mgmt_parse_names(metall_manager *m, const char *file, const void *payload, size_t len)
+int mgmt_build_names(metall_manager *m, const uint8_t uuid[16], void **buf, size_t *len)
+{
+    return build_names(m, &m->named, m->path, uuid, buf, len);
+}
+
+/* Read one record of format `major` at p (left bytes) into r; its size in
+ * *used. Checks the sizes and the name rules, not the target. */
+static int read_record(const char *file, unsigned major, uint64_t i, const char *p, size_t left,
+                       struct named_rec *r, size_t *used)
+{
+    size_t hdr;
+    if (major == 1) {
+        struct mc_name_record_v1 v;
+        if (left < sizeof v)
+            return BAD("%s: truncated at record %llu", file, (unsigned long long)i);
+        memcpy(&v, p, sizeof v);
+        *r = (struct named_rec){METALL_OBJECT_NAMED, NULL, v.name_len, v.offset, v.length,
+                                v.length, 0, NULL, v.desc_len};
+        hdr = sizeof v;
+    } else {
+        struct mc_name_record v;
+        if (left < sizeof v)
+            return BAD("%s: truncated at record %llu", file, (unsigned long long)i);
+        memcpy(&v, p, sizeof v);
+        if (v.kind > METALL_OBJECT_UNIQUE || v.reserved)
+            return BAD("%s: record %llu: invalid kind", file, (unsigned long long)i);
+        *r = (struct named_rec){v.kind,  NULL,      v.name_len, v.offset, v.length,
+                                v.count, v.type_id, NULL,       v.desc_len};
+        hdr = sizeof v;
+    }
+    bool anon = r->kind == METALL_OBJECT_ANONYMOUS;
+    if ((anon ? r->name_len != 0 : r->name_len == 0 || r->name_len > METALL_NAME_MAX) ||
+        r->desc_len > METALL_DESCRIPTION_MAX)
+        return BAD("%s: record %llu: invalid name or description length", file,
+                   (unsigned long long)i);
+    size_t padded = (r->name_len + r->desc_len + 7) & ~(size_t)7;
+    if (left - hdr < padded)
+        return BAD("%s: truncated at record %llu", file, (unsigned long long)i);
+    r->name = p + hdr;
+    r->desc = r->desc_len ? p + hdr + r->name_len : NULL;
+    if (memchr(r->name, '\0', r->name_len) || memchr(r->name + r->name_len, '\0', r->desc_len))
+        return BAD("%s: record %llu: NUL byte inside a name or description", file,
+                   (unsigned long long)i);
+    *used = hdr + padded;
+    return 0;
+}
+
+/* Parse a names payload into d; with m, every record must point to an
+ * allocated object of m. */
+static int parse_names(metall_manager *m, struct named_dir *d, const char *file, unsigned major,
+                       const void *payload, size_t len)
 {
     if (len < 8)
         return BAD("%s: too short", file);
@@ -517,38 +581,37 @@ int mgmt_parse_names(metall_manager *m, const char *file, const void *payload, s
     const char *p = (const char *)payload + 8;
     size_t left = len - 8;
     for (uint64_t i = 0; i < count; i++) {
-        struct mc_name_record r;
-        if (left < sizeof r)
-            return BAD("%s: truncated at record %llu of %llu", file, (unsigned long long)i,
-                       (unsigned long long)count);
-        memcpy(&r, p, sizeof r);
-        p += sizeof r;
-        left -= sizeof r;
-        if (r.name_len == 0 || r.name_len > METALL_NAME_MAX ||
-            r.desc_len > METALL_DESCRIPTION_MAX)
-            return BAD("%s: record %llu: invalid name or description length", file,
-                       (unsigned long long)i);
-        size_t padded = ((size_t)r.name_len + r.desc_len + 7) & ~(size_t)7;
-        if (left < padded)
-            return BAD("%s: truncated at record %llu", file, (unsigned long long)i);
-        if (memchr(p, '\0', r.name_len) || memchr(p + r.name_len, '\0', r.desc_len))
-            return BAD("%s: record %llu: NUL byte inside a name or description", file,
-                       (unsigned long long)i);
-        if (!valid_object(m, r.offset, r.length))
+        struct named_rec r;
+        size_t used = 0;
+        if (read_record(file, major, i, p, left, &r, &used))
+            return -1;
+        if (m && !valid_object(m, r.offset, r.length))
             return BAD("%s: object '%.*s' does not point to an allocated object", file,
-                       (int)r.name_len, p);
-        if (named_insert(&m->named, p, r.name_len, r.offset, r.length,
-                         r.desc_len ? p + r.name_len : NULL, r.desc_len)) {
+                       (int)r.name_len, r.name);
+        if (named_insert(d, &r)) {
             if (errno == EEXIST)
-                return BAD("%s: duplicate name '%.*s'", file, (int)r.name_len, p);
+                return BAD("%s: duplicate name '%.*s' or offset %llu", file, (int)r.name_len,
+                           r.name, (unsigned long long)r.offset);
             return mc_fail(ENOMEM, "%s: out of memory", file);
         }
-        p += padded;
-        left -= padded;
+        p += used;
+        left -= used;
     }
     if (left)
         return BAD("%s: %zu unexpected bytes after the last record", file, left);
     return 0;
+}
+
+int mgmt_parse_names(metall_manager *m, const char *file, unsigned major, const void *payload,
+                     size_t len)
+{
+    return parse_names(m, &m->named, file, major, payload, len);
+}
+
+int mgmt_parse_names_only(struct named_dir *d, const char *file, unsigned major,
+                          const void *payload, size_t len)
+{
+    return parse_names(NULL, d, file, major, payload, len);
 }
 
 int mgmt_load_names(metall_manager *m)
@@ -556,11 +619,41 @@ int mgmt_load_names(metall_manager *m)
     void *b;
     const char *p;
     size_t n;
+    unsigned major;
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%s/%s", m->path, MC_FILE_NAMES_NAME);
-    if (read_checked(m->path, MC_FILE_NAMES, m->uuid, &b, &p, &n))
+    if (read_checked_v(m->path, MC_FILE_NAMES, m->uuid, &b, &p, &n, &major))
         return errno == ENOENT ? mc_fail(EBADMSG, "%s is missing", file) : -1;
-    int rc = mgmt_parse_names(m, file, p, n);
+    int rc = mgmt_parse_names(m, file, major, p, n);
     free(b);
+    return rc;
+}
+
+int mgmt_read_names_at(const char *path, struct named_dir *d, uint8_t uuid[16])
+{
+    struct mc_datastore_info info;
+    if (mgmt_read_datastore(path, uuid, &info))
+        return -1;
+    void *b;
+    const char *p;
+    size_t n;
+    unsigned major;
+    char file[PATH_MAX];
+    snprintf(file, sizeof file, "%s/%s", path, MC_FILE_NAMES_NAME);
+    if (read_checked_v(path, MC_FILE_NAMES, uuid, &b, &p, &n, &major))
+        return -1;
+    int rc = mgmt_parse_names_only(d, file, major, p, n);
+    free(b);
+    return rc;
+}
+
+int mgmt_write_names_at(const char *path, const uint8_t uuid[16], const struct named_dir *d)
+{
+    void *img;
+    size_t len;
+    if (build_names(NULL, d, path, uuid, &img, &len))
+        return -1;
+    int rc = write_image(path, MC_FILE_NAMES_NAME, img, len);
+    free(img);
     return rc;
 }

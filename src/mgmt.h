@@ -44,9 +44,20 @@ int mgmt_load_chunks(metall_manager *m, const char *payload, size_t len);
 int mgmt_load_names(metall_manager *m);
 
 /* Parse a chunks/names payload (no file header): used by the loaders and
- * the fuzz target. */
+ * the fuzz target. major: the names file's format major version (1: v1
+ * records, 2: v2 records, layout.h). */
 int mgmt_parse_chunks(metall_manager *m, const char *file, const void *payload, size_t len);
-int mgmt_parse_names(metall_manager *m, const char *file, const void *payload, size_t len);
+int mgmt_parse_names(metall_manager *m, const char *file, unsigned major, const void *payload,
+                     size_t len);
+/* Parse a names payload into d without checking the targets (a closed
+ * datastore read without its heap, metall-check without a chunk directory). */
+int mgmt_parse_names_only(struct named_dir *d, const char *file, unsigned major,
+                          const void *payload, size_t len);
+
+/* The object directory of the datastore at path, without opening it (d
+ * initialised by the caller), and its uuid; and writing it back. */
+int mgmt_read_names_at(const char *path, struct named_dir *d, uint8_t uuid[16]);
+int mgmt_write_names_at(const char *path, const uint8_t uuid[16], const struct named_dir *d);
 
 /* Format a uuid as 36 characters + NUL. */
 void mgmt_uuid_string(const uint8_t uuid[16], char out[37]);

@@ -44,5 +44,6 @@ bool metall_get_stats(metall_manager *m, metall_stats *out)
     out->segment_bytes = segment;
     out->file_bytes = (size_t)du;
     out->named_objects = metall_named_count(m);
+    out->capacity = m->seg.capacity;
     return true;
 }

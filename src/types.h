@@ -63,6 +63,7 @@
 #define MC_CHUNK_MASK (MC_CHUNK_SIZE - 1)
 #define MC_PAGE_SHIFT 12     /* trimming granule: 4 KiB pages */
 #define MC_CHUNK_PAGES (MC_CHUNK_SIZE >> MC_PAGE_SHIFT)
+_Static_assert(MC_CHUNK_SIZE == METALLC_CHUNK_SIZE, "public chunk size");
 #define MC_DEFAULT_BLOCK_SIZE ((size_t)256 << 20)
 #define MC_DEFAULT_CAPACITY ((size_t)4 << 40)
 #define MC_MIN_CAPACITY ((size_t)16 << 20)
@@ -175,22 +176,31 @@ struct arena {
     struct bin bins[MC_NCLASSES];
 } __attribute__((aligned(64)));
 
-/* --- named objects (named.c) -------------------------------------------- */
+/* --- registered objects (named.c) -------------------------------------- */
+/* One object of the directory: named, unique (named by its C++ type) or
+ * anonymous (no name). Named and unique entries are in the name table
+ * (keyed by kind and name); every entry is in the offset table. */
 struct named_entry {
-    struct named_entry *next; /* hash chain */
+    struct named_entry *next;     /* name table chain */
+    struct named_entry *next_off; /* offset table chain */
     uint64_t offset;
-    uint64_t length;
-    char *desc;               /* NULL if none */
-    uint32_t hash;
-    uint32_t name_len;
+    uint64_t length;              /* bytes */
+    uint64_t count;               /* elements (C objects: = length) */
+    uint64_t type_id;             /* 0: untyped */
+    char *desc;                   /* NULL if none */
+    uint32_t hash;                /* of kind and name */
+    uint32_t name_len;            /* 0 for anonymous */
+    uint8_t kind;                 /* metall_object_kind */
     char name[];
 };
 
 struct named_dir {
     pthread_rwlock_t lock;
-    struct named_entry **table;
-    size_t nbuckets;          /* power of two */
-    size_t count;
+    struct named_entry **table;   /* by kind and name */
+    struct named_entry **by_off;  /* by offset */
+    size_t nbuckets;              /* of both tables; power of two */
+    size_t count;                 /* all entries */
+    size_t kind_count[3];         /* entries by metall_object_kind */
 };
 
 /* --- the manager ---------------------------------------------------------- */

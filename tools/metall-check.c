@@ -197,9 +197,10 @@ static int read_mgmt(const struct state *s, const char *name, uint32_t kind, voi
         snprintf(why, whylen, "%s: header checksum mismatch (damaged)", f);
         goto fail;
     }
-    if (h.format_major != MC_FORMAT_MAJOR) {
-        snprintf(why, whylen, "%s: format version %u.%u is not supported (this build reads %d.x)",
-                 f, h.format_major, h.format_minor, MC_FORMAT_MAJOR);
+    if (h.format_major < MC_FORMAT_MAJOR_OLDEST || h.format_major > MC_FORMAT_MAJOR) {
+        snprintf(why, whylen,
+                 "%s: format version %u.%u is not supported (this build reads %d.x to %d.x)", f,
+                 h.format_major, h.format_minor, MC_FORMAT_MAJOR_OLDEST, MC_FORMAT_MAJOR);
         rc = ENOTSUP;
         goto fail;
     }
@@ -340,43 +341,20 @@ static void check_chunks(struct state *s)
 
 /* The names file when the chunk directory is unusable: its records can
  * still be walked, only their targets cannot be checked. */
-static void walk_names_only(const char *f, const char *p, size_t len)
+static void walk_names_only(const char *f, unsigned major, const char *p, size_t len)
 {
-    uint64_t count;
-    if (len < 8) {
-        problem(MC_FILE_NAMES_NAME, "%s: too short", f);
+    struct named_dir d;
+    if (named_init(&d)) {
+        problem(MC_FILE_NAMES_NAME, "%s: out of memory", f);
         return;
     }
-    memcpy(&count, p, 8);
-    p += 8;
-    len -= 8;
-    for (uint64_t i = 0; i < count; i++) {
-        struct mc_name_record r;
-        if (len < sizeof r) {
-            problem(MC_FILE_NAMES_NAME, "%s: truncated at record %llu of %llu", f,
-                    (unsigned long long)i, (unsigned long long)count);
-            return;
-        }
-        memcpy(&r, p, sizeof r);
-        p += sizeof r;
-        len -= sizeof r;
-        size_t padded = ((size_t)r.name_len + r.desc_len + 7) & ~(size_t)7;
-        if (r.name_len == 0 || r.name_len > METALL_NAME_MAX ||
-            r.desc_len > METALL_DESCRIPTION_MAX || len < padded) {
-            problem(MC_FILE_NAMES_NAME, "%s: record %llu is invalid or truncated", f,
-                    (unsigned long long)i);
-            return;
-        }
-        p += padded;
-        len -= padded;
-    }
-    if (len) {
-        problem(MC_FILE_NAMES_NAME, "%s: %zu unexpected bytes after the last record", f, len);
-        return;
-    }
-    warn(MC_FILE_NAMES_NAME,
-         "%llu records well formed; their objects not checked (chunk directory unusable)",
-         (unsigned long long)count);
+    if (mgmt_parse_names_only(&d, f, major, p, len) != 0)
+        problem(MC_FILE_NAMES_NAME, "%s", metall_errmsg());
+    else
+        warn(MC_FILE_NAMES_NAME,
+             "%zu records well formed; their objects not checked (chunk directory unusable)",
+             d.count);
+    named_destroy(&d);
 }
 
 static void check_names(struct state *s)
@@ -391,13 +369,17 @@ static void check_names(struct state *s)
     }
     char f[PATH_MAX];
     file_path(s, MC_FILE_NAMES_NAME, f, sizeof f);
+    unsigned major = ((const struct mc_file_header *)b)->format_major;
     if (!s->chunks_loaded)
-        walk_names_only(f, p, n);
-    else if (mgmt_parse_names(s->m, f, p, n) != 0)
+        walk_names_only(f, major, p, n);
+    else if (mgmt_parse_names(s->m, f, major, p, n) != 0)
         problem(MC_FILE_NAMES_NAME, "%s", metall_errmsg());
     else
-        ok(MC_FILE_NAMES_NAME, "%zu named objects, each an allocated object",
-           s->m->named.count);
+        ok(MC_FILE_NAMES_NAME,
+           "%zu named objects, %zu unique, %zu anonymous; each an allocated object",
+           s->m->named.kind_count[METALL_OBJECT_NAMED],
+           s->m->named.kind_count[METALL_OBJECT_UNIQUE],
+           s->m->named.kind_count[METALL_OBJECT_ANONYMOUS]);
     free(b);
 }
 

@@ -64,8 +64,13 @@ extern "C" {
 /** Library patch version (compile time). */
 #define METALLC_VERSION_PATCH 0
 
-/** Longest name (in bytes, without the terminating NUL) of a named object. */
-#define METALL_NAME_MAX 255
+/** Longest name (in bytes, without the terminating NUL) of a named or
+ *  unique object (C++ unique objects are named by their mangled type
+ *  name, which can be long). */
+#define METALL_NAME_MAX 4095
+
+/** The size of a chunk, the unit in which the heap grows (2 MiB). */
+#define METALLC_CHUNK_SIZE ((size_t)1 << 21)
 
 /** Largest description (bytes) of a datastore or a named object. */
 #define METALL_DESCRIPTION_MAX 65536
@@ -102,6 +107,7 @@ typedef struct metall_stats {
     size_t segment_bytes;   /**< bytes of the mapped segment (grown in blocks) */
     size_t file_bytes;      /**< bytes the datastore occupies on disk */
     size_t named_objects;   /**< number of named objects */
+    size_t capacity;        /**< bytes of address space reserved for the heap */
 } metall_stats;
 
 /* ------------------------------------------------------------------------ */
@@ -401,6 +407,166 @@ bool metall_named_get_description(metall_manager *m, const char *name,
 
 /** @} */
 /* ------------------------------------------------------------------------ */
+/** @name Objects of every kind (named, unique, anonymous)
+ *
+ * The object directory behind the named-object functions above also holds
+ * the other kinds of LLNL Metall's C++ API: *unique* objects (one per C++
+ * type, named by the type's name) and *anonymous* objects (no name, found
+ * by their address). Every entry records its length in bytes, its number
+ * of elements (an array's length) and a type identity (0 = untyped), and
+ * may carry a description. The named-object functions above see named
+ * objects only; the C++ layer (metall.hpp) is built on the functions
+ * below. Names are 1..METALL_NAME_MAX bytes; named and unique objects have
+ * separate name spaces.
+ */
+/** @{ */
+
+/** The kind of a registered object (the values of Metall's instance_kind). */
+typedef enum metall_object_kind {
+    METALL_OBJECT_ANONYMOUS = 0, /**< no name; found by its address */
+    METALL_OBJECT_NAMED = 1,     /**< found by its name */
+    METALL_OBJECT_UNIQUE = 2     /**< one per type, named by its type name */
+} metall_object_kind;
+
+/** What the directory knows about one object. */
+typedef struct metall_object_info {
+    metall_object_kind kind;   /**< its kind */
+    /** Its name ("" for anonymous objects). Points into the directory: valid
+     *  until the object is unregistered or freed or the manager closed
+     *  (in a callback: during the call); NULL after an unregister. */
+    const char *name;
+    void *ptr;                 /**< its address (NULL when read from a closed datastore) */
+    uint64_t offset;           /**< its offset from the heap base */
+    size_t length;             /**< bytes */
+    size_t count;              /**< elements (objects made by metall_named_malloc(): = length) */
+    uint64_t type_id;          /**< the creator's type identity; 0 = untyped */
+    size_t description_length; /**< bytes of its description (0: none) */
+    /** Its description ("" if none); valid as @c name, and until the
+     *  description is changed. */
+    const char *description;
+} metall_object_info;
+
+/**
+ * Allocate @p size bytes aligned to @p align and register them as an object
+ * of @p kind.
+ * @param m the manager.
+ * @param kind the object's kind.
+ * @param name its name (named, unique); must be NULL for anonymous objects.
+ * @param size bytes to allocate.
+ * @param align alignment, a power of two; 0 means the default (16).
+ * @param count the number of elements, recorded for the C++ layer.
+ * @param type_id a type identity (C++: typeid(T).hash_code()); 0 = untyped.
+ * @return the object, or NULL with errno: EEXIST (the name is taken),
+ *         EINVAL (bad name or alignment), ENOMEM, ENOSPC, EROFS.
+ */
+void *metall_object_alloc(metall_manager *m, metall_object_kind kind, const char *name,
+                          size_t size, size_t align, size_t count, uint64_t type_id);
+
+/**
+ * Find a named or unique object.
+ * @param m the manager.
+ * @param kind METALL_OBJECT_NAMED or METALL_OBJECT_UNIQUE.
+ * @param name its name.
+ * @param info filled when found; may be NULL.
+ * @return the object, or NULL with errno ENOENT (or EINVAL).
+ */
+void *metall_object_find(metall_manager *m, metall_object_kind kind, const char *name,
+                         metall_object_info *info);
+
+/**
+ * Describe the object that starts at @p ptr.
+ * @param m the manager.
+ * @param ptr the object's address.
+ * @param info filled on success.
+ * @return true; false with errno ENOENT if @p ptr is not a registered
+ *         object (or EINVAL).
+ */
+bool metall_object_info_of(metall_manager *m, const void *ptr, metall_object_info *info);
+
+/**
+ * Remove a named or unique object from the directory without freeing its
+ * memory (the C++ layer runs the destructors, then metall_free()s it).
+ * @param m the manager.
+ * @param kind METALL_OBJECT_NAMED or METALL_OBJECT_UNIQUE.
+ * @param name its name.
+ * @param info filled on success (its name NULL); may be NULL.
+ * @return the object's address, or NULL with errno ENOENT, EINVAL, EROFS.
+ */
+void *metall_object_unregister(metall_manager *m, metall_object_kind kind, const char *name,
+                               metall_object_info *info);
+
+/**
+ * Remove the object at @p ptr (of any kind) from the directory without
+ * freeing its memory.
+ * @param m the manager.
+ * @param ptr the object's address.
+ * @param info filled on success (its name NULL); may be NULL.
+ * @return true; false with errno ENOENT (not an object), EINVAL, EROFS.
+ */
+bool metall_object_unregister_ptr(metall_manager *m, const void *ptr, metall_object_info *info);
+
+/** The number of objects of @p kind; 0 (errno EINVAL) if @p m is NULL. */
+size_t metall_object_count(metall_manager *m, metall_object_kind kind);
+
+/**
+ * Call @p fn for every object of @p kind (in no particular order) until it
+ * returns non-zero. @p fn must not create or unregister objects of @p m.
+ * @param m the manager.
+ * @param kind the kind to visit.
+ * @param fn called with the object's description and @p ctx.
+ * @param ctx passed to @p fn.
+ * @return the first non-zero value of @p fn, 0 after visiting all, or -1
+ *         with errno EINVAL.
+ */
+int metall_object_foreach(metall_manager *m, metall_object_kind kind,
+                          int (*fn)(const metall_object_info *info, void *ctx), void *ctx);
+
+/**
+ * Attach a description (up to METALL_DESCRIPTION_MAX bytes) to the object
+ * at @p ptr; persisted with the datastore.
+ * @return true; false with errno ENOENT, EINVAL, EROFS.
+ */
+bool metall_object_set_description(metall_manager *m, const void *ptr, const char *text);
+
+/**
+ * Copy the description of the object at @p ptr into @p buf (NUL-terminated,
+ * truncated to @p bufsize - 1 bytes; "" if it has none).
+ * @return true; false with errno ENOENT, EINVAL.
+ */
+bool metall_object_get_description(metall_manager *m, const void *ptr, char *buf,
+                                   size_t bufsize);
+
+/**
+ * Visit the objects of @p kind of the datastore at @p path without opening
+ * it (its object directory as of its last flush or close; info->ptr is
+ * NULL, info->offset valid).
+ * @param path the datastore.
+ * @param kind the kind to visit.
+ * @param fn called for each object, with @p ctx.
+ * @param ctx passed to @p fn.
+ * @return as metall_object_foreach(); -1 with errno ENOENT, EINVAL (not a
+ *         datastore), EBADMSG, ENOTSUP.
+ */
+int metall_object_foreach_at(const char *path, metall_object_kind kind,
+                             int (*fn)(const metall_object_info *info, void *ctx), void *ctx);
+
+/**
+ * Set the description of one object of the closed datastore at @p path
+ * (rewrites its object directory file).
+ * @param path the datastore; it must not be open for writing.
+ * @param kind the object's kind.
+ * @param name its name (named, unique objects); ignored for anonymous ones.
+ * @param offset its offset (anonymous objects); ignored otherwise.
+ * @param text the description.
+ * @return true; false with errno ENOENT (no such object or datastore),
+ *         EBUSY (open for writing), ENOTRECOVERABLE (not closed
+ *         properly), EINVAL, EBADMSG, EACCES.
+ */
+bool metall_object_set_description_at(const char *path, metall_object_kind kind,
+                                      const char *name, uint64_t offset, const char *text);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
 /** @name Datastore properties */
 /** @{ */
 
@@ -417,6 +583,21 @@ bool metall_set_description(metall_manager *m, const char *text);
  * @return true on success; false with errno ENOENT, EINVAL.
  */
 bool metall_get_description(const char *path, char *buf, size_t bufsize);
+
+/**
+ * Set the description of the datastore at @p path without opening it.
+ * @return true on success; false with errno ENOENT, EINVAL (not a
+ *         datastore), EBUSY (open for writing), EIO, ENOSPC.
+ */
+bool metall_set_description_at(const char *path, const char *text);
+
+/**
+ * The version ("MAJOR.MINOR.PATCH") of the library that created the
+ * datastore at @p path, NUL-terminated into @p buf (truncated to
+ * @p bufsize - 1 bytes).
+ * @return true on success; false with errno ENOENT, EINVAL, EBADMSG.
+ */
+bool metall_get_creator_version(const char *path, char *buf, size_t bufsize);
 
 /**
  * Read the uuid of the datastore at @p path (36 characters + NUL).

@@ -9,7 +9,7 @@ run(r ${LS} ${DS})
 expect(r 0 WHAT "text listing exits 0"
        OUT "uuid +[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+\n.*consistent +yes.*named objects 3\n +NAME +LENGTH +DESCRIPTION\n +array +800 bytes  \"100 longs\"\n +big +3145728 bytes")
 expect(r 0 WHAT "description and format shown"
-       OUT "description +tool test \"fixture\"\\\\nsecond line\n.*format +1\\.[0-9]+\n.*capacity")
+       OUT "description +tool test \"fixture\"\\\\nsecond line\n.*format +[0-9]+\\.[0-9]+\n.*capacity")
 
 run(j ${LS} --json ${DS})
 expect(j 0 WHAT "--json exits 0")
