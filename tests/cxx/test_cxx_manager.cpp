@@ -1,29 +1,30 @@
 /*
- * test_cxx_manager.cpp - the C++ layer (metall.hpp) in one process:
- * offset_ptr (encoding shared with metall_rptr, arithmetic, conversions),
- * compile-time checks that allocator/offset_ptr meet what allocator-aware
- * containers use, metallc::manager (named objects with Boost.Interprocess
- * semantics, errors as metallc::error with errno), and the allocator with
- * std::vector and Boost.Container containers.
+ * test_cxx_manager.cpp - metall::manager, member by member, in one
+ * process: the constructors (and their noexcept failure paths, with the
+ * reason logged through the METALL_LOGGER_EXTERN_C hook, which this test
+ * provides), named / unique / anonymous objects, raw allocation,
+ * persistence (flush, snapshot, copy, remove, consistent and their async
+ * forms), identity and descriptions, the allocators, move, profile.
+ * Iterators and attribute accessors: test_cxx_objects.cpp.
  */
+#define METALL_LOGGER_EXTERN_C 1
 #include <metall/metall.hpp>
 
 #include <boost/container/map.hpp>
-#include <boost/container/scoped_allocator.hpp>
 #include <boost/container/string.hpp>
 #include <boost/container/vector.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <atomic>
-#include <chrono>
-#include <functional>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
-#include <iterator>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <csetjmp>
 #include <cstdarg>
@@ -35,529 +36,657 @@ extern "C" {
 
 #include "cxx_test_util.hpp"
 
-namespace bc = boost::container;
-using metallc::allocator;
-using metallc::offset_ptr;
+/* ---- the log hook: every message the C++ layer logs lands here -------- */
+static std::vector<std::pair<metall_log_level, std::string>> g_log;
 
-/* ---------------------------------------------------------------------- */
-/* Compile-time checks: the allocator requirements over the types the
- * containers rebind to, and pointer_traits / iterator_traits of offset_ptr. */
-
-template <class T>
-constexpr bool check_allocator() {
-    using A = allocator<T>;
-    using AT = std::allocator_traits<A>;
-    static_assert(std::is_same_v<typename AT::value_type, T>);
-    static_assert(std::is_same_v<typename AT::pointer, offset_ptr<T>>);
-    static_assert(std::is_same_v<typename AT::const_pointer, offset_ptr<const T>>);
-    static_assert(std::is_same_v<typename AT::void_pointer, offset_ptr<void>>);
-    static_assert(std::is_same_v<typename AT::const_void_pointer, offset_ptr<const void>>);
-    static_assert(std::is_same_v<typename AT::size_type, std::size_t>);
-    static_assert(std::is_same_v<typename AT::difference_type, std::ptrdiff_t>);
-    static_assert(std::is_same_v<typename AT::template rebind_alloc<double>, allocator<double>>);
-    static_assert(std::is_same_v<typename AT::template rebind_traits<char>::pointer, offset_ptr<char>>);
-    static_assert(!AT::propagate_on_container_copy_assignment::value);
-    static_assert(!AT::propagate_on_container_move_assignment::value);
-    static_assert(!AT::propagate_on_container_swap::value);
-    static_assert(!AT::is_always_equal::value);
-    static_assert(std::is_nothrow_copy_constructible_v<A>);
-    static_assert(std::is_nothrow_move_constructible_v<A>);
-    static_assert(std::is_copy_assignable_v<A>);
-    static_assert(std::is_constructible_v<A, const allocator<int> &>); /* from rebound */
-    static_assert(std::is_same_v<decltype(std::declval<A &>().allocate(1)), offset_ptr<T>>);
-    static_assert(std::is_same_v<decltype(std::declval<A &>() == std::declval<allocator<char> &>()), bool>);
-    /* pointer conversions the requirements list */
-    static_assert(std::is_convertible_v<offset_ptr<T>, offset_ptr<const T>>);
-    static_assert(std::is_convertible_v<offset_ptr<T>, offset_ptr<void>>);
-    static_assert(std::is_convertible_v<offset_ptr<const T>, offset_ptr<const void>>);
-    static_assert(std::is_convertible_v<offset_ptr<void>, offset_ptr<const void>>);
-    static_assert(!std::is_convertible_v<offset_ptr<void>, offset_ptr<T>>); /* explicit only */
-    static_assert(std::is_constructible_v<offset_ptr<T>, offset_ptr<void>>);
-    static_assert(!std::is_constructible_v<offset_ptr<T>, offset_ptr<const void>>); /* no const drop */
-    static_assert(!std::is_convertible_v<offset_ptr<const T>, offset_ptr<T>>);
-    static_assert(std::is_nothrow_default_constructible_v<offset_ptr<T>>);
-    static_assert(std::is_constructible_v<offset_ptr<T>, std::nullptr_t>);
-    static_assert(!std::is_convertible_v<offset_ptr<T>, bool>); /* explicit operator bool */
-    static_assert(std::is_constructible_v<bool, offset_ptr<T>>);
-    /* pointer_traits */
-    using PT = std::pointer_traits<offset_ptr<T>>;
-    static_assert(std::is_same_v<typename PT::element_type, T>);
-    static_assert(std::is_same_v<typename PT::difference_type, std::ptrdiff_t>);
-    static_assert(std::is_same_v<typename PT::template rebind<long>, offset_ptr<long>>);
-    static_assert(std::is_same_v<decltype(PT::pointer_to(std::declval<T &>())), offset_ptr<T>>);
-    /* a random access iterator */
-    using IT = std::iterator_traits<offset_ptr<T>>;
-    static_assert(std::is_same_v<typename IT::iterator_category, std::random_access_iterator_tag>);
-    static_assert(std::is_same_v<typename IT::reference, T &>);
-    static_assert(std::is_same_v<typename IT::value_type, std::remove_cv_t<T>>);
-    return true;
+extern "C" void metall_log(metall_log_level lvl, const char *file, size_t line, const char *msg) {
+    (void)file;
+    (void)line;
+    g_log.emplace_back(lvl, msg);
 }
 
-struct node_like {
-    offset_ptr<node_like> left, right;
-    long key;
-};
-static_assert(check_allocator<int>());
-static_assert(check_allocator<char>());
-static_assert(check_allocator<node_like>());
-static_assert(check_allocator<offset_ptr<int>>()); /* deque's map of blocks */
-static_assert(check_allocator<bc::vector<int, allocator<int>>>());
-static_assert(check_allocator<std::pair<const int, double>>());
-static_assert(std::is_same_v<std::pointer_traits<offset_ptr<void>>::rebind<int>, offset_ptr<int>>);
-static_assert(sizeof(offset_ptr<node_like>) == sizeof(metall_rptr));
-static_assert(sizeof(allocator<int>) == sizeof(metall_rptr)); /* just the base offset */
-static_assert(std::is_base_of_v<std::system_error, metallc::error>);
-static_assert(!std::is_copy_constructible_v<metallc::manager>);
-static_assert(std::is_nothrow_move_constructible_v<metallc::manager>);
-
-/* ---------------------------------------------------------------------- */
-/* offset_ptr */
-
-/* The same bytes as metall_rptr: C code reads what C++ wrote and back. */
-static void test_offset_ptr_encoding(void **state) {
-    (void)state;
-    struct pair_rec {
-        int values[4];
-        offset_ptr<int> p;  /* written by C++ */
-        metall_rptr r;      /* written by C */
-    };
-    alignas(pair_rec) unsigned char buf[sizeof(pair_rec)];
-    std::memset(buf, 0, sizeof buf);
-    /* zero-initialised memory holds null pointers */
-    auto *rec = reinterpret_cast<pair_rec *>(buf);
-    assert_true(!rec->p);
-    assert_true(rec->p == nullptr);
-    assert_null(rec->p.get());
-
-    rec->p = &rec->values[2];
-    metall_rptr as_c;
-    std::memcpy(&as_c, &rec->p, sizeof as_c);
-    /* the raw bytes read through the C function point to the same int,
-     * as long as they stay at the same address */
-    assert_ptr_equal(metall_rptr_get(reinterpret_cast<const metall_rptr *>(&rec->p)),
-                     &rec->values[2]);
-    assert_int_equal(as_c.off, -(std::int64_t)(offsetof(pair_rec, p) - 2 * sizeof(int)));
-
-    metall_rptr_set(&rec->r, &rec->values[1]);
-    /* what C wrote reads as an offset_ptr in place */
-    assert_ptr_equal(reinterpret_cast<offset_ptr<int> *>(&rec->r)->get(), &rec->values[1]);
-
-    /* pointing at itself encodes as +1, never 0 */
-    offset_ptr<void> self;
-    self = static_cast<void *>(&self);
-    assert_int_equal(self.offset(), 1);
-    assert_ptr_equal(self.get(), &self);
-}
-
-/* Arithmetic, comparisons, conversions; a copy recomputes its offset. */
-static void test_offset_ptr_ops(void **state) {
-    (void)state;
-    int a[10];
-    for (int i = 0; i < 10; ++i)
-        a[i] = i * i;
-    offset_ptr<int> p(a);
-    offset_ptr<int> q = p + 3;
-    assert_int_equal(*q, 9);
-    assert_int_equal(q[2], 25);
-    assert_int_equal(q - p, 3);
-    assert_true(p < q && q > p && p <= p && q >= p && p != q);
-    ++q;
-    assert_int_equal(*q, 16);
-    q--;
-    assert_int_equal(*q, 9);
-    q += 5;
-    assert_int_equal(*q, 64);
-    q -= 8;
-    assert_true(q == p);
-    assert_true(q == a && a == q && q != a + 1);
-    assert_int_equal(*(2 + p), 4);
-    assert_int_equal(*((p + 4) - 1), 9);
-
-    /* copies at other addresses point at the same target */
-    auto heap_copy = std::make_unique<offset_ptr<int>>(p + 7);
-    offset_ptr<int> back(*heap_copy);
-    assert_ptr_equal(back.get(), &a[7]);
-    assert_true(heap_copy->offset() != back.offset());
-
-    /* conversions */
-    offset_ptr<const int> c = p;
-    offset_ptr<void> v = p;
-    offset_ptr<const void> cv = c;
-    assert_ptr_equal(cv.get(), a);
-    auto back_int = static_cast<offset_ptr<int>>(v);
-    assert_true(back_int == p);
-    assert_true(metallc::static_pointer_cast<int>(v) == p);
-    assert_true(metallc::const_pointer_cast<int>(c) == p);
-    assert_true(offset_ptr<int>::pointer_to(a[5]) == a + 5);
-    assert_true(std::pointer_traits<offset_ptr<int>>::pointer_to(a[6]) == a + 6);
-    assert_true(v == p); /* mixed-type comparison */
-
-    /* null */
-    offset_ptr<int> n = nullptr;
-    assert_false(static_cast<bool>(n));
-    assert_true(nullptr == n && n != p && p != nullptr);
-    n = p;
-    n = 0; /* Boost.Container writes this */
-    assert_true(n == nullptr);
-
-    /* an iterator for std algorithms */
-    int sum = 0;
-    for (offset_ptr<int> it = p; it != p + 10; ++it)
-        sum += *it;
-    assert_int_equal(sum, 285);
-    assert_int_equal(std::distance(p, p + 10), 10);
-
-    /* stepping across the pointer's own address (the encoding changes
-     * sign there, and the target == itself encodes as +1) */
-    struct walk {
-        char before[16];
-        offset_ptr<char> p;
-        char after[16];
-    } w;
-    char *wb = reinterpret_cast<char *>(&w);
-    w.p = wb;
-    for (std::size_t k = 0; k < sizeof w; ++k, ++w.p)
-        assert_ptr_equal(w.p.get(), wb + k);
-    for (std::size_t k = sizeof w; k > 0; --k) {
-        --w.p;
-        assert_ptr_equal(w.p.get(), wb + k - 1);
+/* Whether an error mentioning every one of @p words was logged since the
+ * last clear. */
+static bool logged(std::initializer_list<const char *> words) {
+    for (const auto &e : g_log) {
+        if (e.first != metall_error)
+            continue;
+        bool all = true;
+        for (const char *w : words)
+            all = all && e.second.find(w) != std::string::npos;
+        if (all)
+            return true;
     }
-    for (std::ptrdiff_t k = 0; k < (std::ptrdiff_t)sizeof w; ++k) {
-        w.p = wb + 3;
-        w.p += k - 3;
-        assert_ptr_equal(w.p.get(), wb + k);
-        offset_ptr<char> far(wb + sizeof w - 1);
-        far -= (std::ptrdiff_t)sizeof w - 1 - k;
-        assert_ptr_equal(far.get(), wb + k);
-    }
-
-    /* swap and hash */
-    offset_ptr<int> x(a), y(a + 1);
-    swap(x, y);
-    assert_ptr_equal(x.get(), a + 1);
-    assert_ptr_equal(y.get(), a);
-    assert_true(std::hash<offset_ptr<int>>()(x) == std::hash<int *>()(a + 1));
+    return false;
 }
 
-/* ---------------------------------------------------------------------- */
-/* manager */
+static const std::size_t kCap = (std::size_t)1 << 30;
 
-/* Several managers are open at once: reserve modest address space each
- * (sanitizer builds have less of it). */
-static const metall_options small = [] {
-    metall_options o{};
-    o.capacity = (size_t)1 << 30;
-    return o;
-}();
-
-static int live_objects;
+static int live;
 struct counted {
-    int value;
-    explicit counted(int v) : value(v) { ++live_objects; }
-    counted(int v, int w) : value(v + w) { ++live_objects; }
-    ~counted() { --live_objects; }
+    int v;
+    explicit counted(int x) : v(x) { ++live; }
+    counted(int x, int y) : v(x + y) { ++live; }
+    ~counted() { --live; }
 };
 struct throws_on_third {
     static inline int made = 0;
     throws_on_third() {
         if (++made == 3)
             throw std::runtime_error("third");
-        ++live_objects;
+        ++live;
     }
-    ~throws_on_third() { --live_objects; }
+    ~throws_on_third() { --live; }
 };
 
-static int errno_of(const std::function<void()> &fn) {
-    try {
-        fn();
-    } catch (const metallc::error &e) {
-        assert_true(std::strlen(e.what()) > 0);
-        return e.code().value();
-    }
-    return 0;
-}
+using manager = metall::manager;
 
-static void test_manager_named(void **state) {
+/* ---- constructors ------------------------------------------------------ */
+
+static void test_create_open(void **state) {
     (void)state;
-    tmp_dir dir;
-    const std::string path = dir / "ds";
-    live_objects = 0;
+    tmp_dir d;
+    const std::string p = d / "ds";
     {
-        metallc::manager m(metallc::create_only, path, &small);
-        assert_non_null(m.get());
+        manager m(metall::create_only, p, kCap);
+        assert_true(m.check_sanity());
         assert_false(m.read_only());
-
-        counted *c = m.construct<counted>("c")(41);
-        assert_non_null(c);
-        assert_int_equal(c->value, 41);
-        /* construct on an existing name: EEXIST (Boost.Interprocess throws) */
-        assert_int_equal(errno_of([&] { m.construct<counted>("c")(1); }), EEXIST);
-        assert_null(m.construct<counted>("c", std::nothrow)(1));
-        /* find_or_construct finds the existing object, does not construct */
-        assert_ptr_equal(m.find_or_construct<counted>("c")(7), c);
-        assert_int_equal(live_objects, 1);
-        counted *d = m.find_or_construct<counted>(std::string("d"))(3, 4);
-        assert_int_equal(d->value, 7);
-
-        auto f = m.find<counted>("c");
-        assert_ptr_equal(f.first, c);
-        assert_int_equal(f.second, 1);
-        auto none = m.find<counted>("nope");
-        assert_null(none.first);
-        assert_int_equal(none.second, 0);
-
-        /* arrays: n objects with the same arguments */
-        counted *arr = m.construct<counted>("arr")[5](9);
-        assert_int_equal(live_objects, 7);
-        auto fa = m.find<counted>("arr");
-        assert_ptr_equal(fa.first, arr);
-        assert_int_equal(fa.second, 5);
-        for (int i = 0; i < 5; ++i)
-            assert_int_equal(arr[i].value, 9);
-
-        /* a throwing constructor: the built ones are destroyed, the name freed */
-        throws_on_third::made = 0;
-        bool threw = false;
-        try {
-            m.construct<throws_on_third>("t")[4]();
-        } catch (const std::runtime_error &) {
-            threw = true;
-        }
-        assert_true(threw);
-        assert_int_equal(live_objects, 7);
-        assert_null(m.find<throws_on_third>("t").first);
-
-        /* raw allocation, C interop: a named object the C API made */
-        void *raw = m.allocate(100);
-        assert_int_equal(reinterpret_cast<std::uintptr_t>(raw) % 16, 0);
-        m.deallocate(raw);
-        double *cd = static_cast<double *>(metall_named_malloc(m.get(), "from_c", 3 * sizeof(double)));
-        assert_non_null(cd);
-        assert_int_equal(m.find<double>("from_c").second, 3);
-        assert_int_equal(errno_of([&] { m.find<counted[8]>("from_c"); }), EINVAL);
-
-        /* destroy runs the destructors */
-        assert_true(m.destroy<counted>("arr"));
-        assert_int_equal(live_objects, 2);
-        assert_false(m.destroy<counted>("arr"));
-        assert_null(m.find<counted>("arr").first);
-
-        m.flush();
-        m.snapshot(dir / "snap");
-        assert_int_equal(errno_of([&] { m.snapshot(dir / "snap"); }), EEXIST);
-        /* open elsewhere while this one writes: EBUSY */
-        assert_false(metallc::manager::consistent(path));
-        assert_int_equal(errno_of([&] { metallc::manager other(metallc::open_only, path); }), EBUSY);
-
-        /* move: the moved-to manager owns the datastore */
-        metallc::manager moved(std::move(m));
-        assert_false(m.is_open());
-        assert_null(m.get());
-        assert_int_equal(errno_of([&] { m.find<int>("c"); }), EINVAL);
-        assert_int_equal(moved.find<counted>("c").first->value, 41);
-        moved.close();
-        assert_false(moved.is_open());
-        moved.close(); /* closing twice does nothing */
+        assert_non_null(m.get_address());
+        assert_true(m.get_size() >= kCap && m.get_size() < 2 * kCap);
+        assert_false(manager::consistent(p)); /* open for writing */
+        assert_non_null(m.construct<int>("a")(1));
     }
-    assert_int_equal(live_objects, 2); /* closing destroys nothing */
-    assert_true(metallc::manager::consistent(path));
-    assert_true(metallc::manager::consistent(dir / "snap"));
-
-    metallc::manager::copy(path, dir / "copy");
-    assert_int_equal(errno_of([&] { metallc::manager::copy(path, dir / "copy"); }), EEXIST);
+    assert_true(manager::consistent(p));
     {
-        metallc::manager r(metallc::open_read_only, dir / "copy");
-        assert_true(r.read_only());
-        assert_int_equal(r.find<counted>("c").first->value, 41);
-        assert_int_equal(r.find<counted>("d").first->value, 7);
-        assert_int_equal(errno_of([&] { r.construct<counted>("e")(1); }), EROFS);
-        assert_int_equal(errno_of([&] { r.destroy<counted>("c"); }), EROFS);
-        assert_int_equal(errno_of([&] { r.allocate(8); }), EROFS);
-        auto ra = r.get_allocator<int>();
-        assert_int_equal(errno_of([&] { ra.allocate(1); }), EROFS);
+        manager m(metall::open_only, p.c_str());
+        assert_true(m.check_sanity());
+        assert_int_equal(*m.find<int>("a").first, 1);
+        *m.find<int>("a").first = 2;
     }
     {
-        metallc::manager s(metallc::open_only, dir / "snap");
-        assert_int_equal(s.find<counted>("c").first->value, 41);
-        assert_true(s.destroy<counted>("c"));
-        assert_int_equal(live_objects, 1);
+        manager m(metall::open_read_only, std::string(p));
+        assert_true(m.check_sanity());
+        assert_true(m.read_only());
+        assert_int_equal(*m.find<int>("a").first, 2);
+        assert_true(manager::consistent(p)); /* readers leave it consistent */
+        manager m2(metall::open_read_only, p); /* many readers at once */
+        assert_true(m2.check_sanity());
     }
-    assert_true(metallc::manager::remove(dir / "snap"));
-    assert_false(metallc::manager::remove(dir / "snap")); /* nothing there */
-    assert_int_equal(errno_of([&] { metallc::manager::remove(dir.path()); }), EINVAL);
-    assert_int_equal(errno_of([&] { metallc::manager m(metallc::open_only, dir / "missing"); }), ENOENT);
-    assert_int_equal(errno_of([&] { metallc::manager m(metallc::create_only, path); }), EEXIST);
-    assert_int_equal(errno_of([] { metallc::manager m(static_cast<metall_manager *>(nullptr)); }), EINVAL);
-
-    /* the message names the path */
-    try {
-        metallc::manager m(metallc::open_only, dir / "missing");
-        fail();
-    } catch (const metallc::error &e) {
-        assert_non_null(std::strstr(e.what(), "missing"));
+    {
+        /* create_only replaces an existing datastore (Metall's semantics) */
+        manager m(metall::create_only, p);
+        assert_true(m.check_sanity());
+        assert_null(m.find<int>("a").first);
+        assert_int_equal(m.get_num_named_objects(), 0);
     }
-
-    /* adopt a C handle; a manager assigned over closes the old datastore */
-    metallc::manager a(metall_open(path.c_str()));
-    assert_non_null(a.find<counted>("c").first);
-    a = metallc::manager(metallc::create_only, dir / "other", &small);
-    assert_true(metallc::manager::consistent(path));
+    /* and creates over an empty directory */
+    const std::string e = d / "empty";
+    assert_int_equal(mkdir(e.c_str(), 0755), 0);
+    manager m(metall::create_only, e, kCap);
+    assert_true(m.check_sanity());
 }
 
-/* ---------------------------------------------------------------------- */
-/* allocator */
+/* A manager without a datastore answers every call with a failure value. */
+static void check_insane(manager &m) {
+    assert_false(m.check_sanity());
+    assert_null(m.construct<int>("x")(1));
+    assert_null(m.find_or_construct<int>("x")(1));
+    assert_null(m.construct<int>(metall::unique_instance)(1));
+    assert_null(m.construct<int>(metall::anonymous_instance)(1));
+    assert_null(m.find<int>("x").first);
+    assert_int_equal(m.find<int>("x").second, 0);
+    assert_false(m.destroy<int>("x"));
+    assert_false(m.destroy<int>(metall::unique_instance));
+    int local = 0;
+    assert_false(m.destroy_ptr(&local));
+    assert_null(m.get_instance_name(&local));
+    assert_int_equal(m.get_instance_length(&local), 0);
+    assert_false(m.is_instance_type<int>(&local));
+    std::string s = "unchanged";
+    assert_false(m.get_instance_description(&local, &s));
+    assert_false(m.set_instance_description(&local, "x"));
+    assert_int_equal(m.get_num_named_objects() + m.get_num_unique_objects() +
+                         m.get_num_anonymous_objects(),
+                     0);
+    assert_true(m.named_begin() == m.named_end());
+    assert_null(m.allocate(8));
+    assert_null(m.allocate_aligned(64, 64));
+    m.deallocate(nullptr);
+    assert_false(m.all_memory_deallocated());
+    assert_false(m.flush());
+    assert_false(m.snapshot("/nonexistent/snap"));
+    assert_true(m.get_uuid().empty());
+    assert_int_equal(m.get_version(), 0);
+    assert_false(m.set_description("x"));
+    assert_false(m.get_description(&s));
+    assert_string_equal(s.c_str(), "unchanged");
+    assert_null(m.get_address());
+    assert_int_equal(m.get_size(), 0);
+    assert_true(m.read_only());
+    assert_null(m.get_c_manager());
+    std::ostringstream os;
+    m.profile(&os);
+    assert_true(os.str().empty());
+    bool threw = false;
+    try {
+        m.get_allocator<int>().allocate(1);
+    } catch (const std::bad_alloc &) {
+        threw = true;
+    }
+    assert_true(threw);
+}
 
-static void test_allocator_basics(void **state) {
+/* The constructors never throw; a failure leaves check_sanity() false and
+ * logs why, naming the path. */
+static void test_constructor_failures(void **state) {
     (void)state;
-    tmp_dir dir;
-    metallc::manager m(metallc::create_only, dir / "ds", &small);
-    metallc::manager m2(metallc::create_only, dir / "ds2", &small);
-    auto a = m.get_allocator<int>();
-    auto b = m.get_allocator<double>();
-    auto other = m2.get_allocator<int>();
-    assert_true(a == b);
-    assert_true(a != other);
-    assert_ptr_equal(a.get_manager(), m.get());
-    assert_ptr_equal(other.get_manager(), m2.get());
+    tmp_dir d;
+    const std::string missing = d / "missing";
+    g_log.clear();
+    {
+        manager m(metall::open_only, missing);
+        check_insane(m);
+        assert_true(logged({"missing", "does not exist"}));
+    }
+    g_log.clear();
+    {
+        manager m(metall::open_read_only, missing);
+        assert_false(m.check_sanity());
+        assert_true(logged({"missing"}));
+    }
+    /* create over something that is not a datastore: refused, kept */
+    const std::string foreign = d / "foreign";
+    assert_int_equal(mkdir(foreign.c_str(), 0755), 0);
+    std::ofstream(foreign + "/precious") << "data";
+    g_log.clear();
+    {
+        manager m(metall::create_only, foreign);
+        check_insane(m);
+        assert_true(logged({"foreign", "not a metall-c datastore"}));
+    }
+    assert_true(std::ifstream(foreign + "/precious").good());
+    const std::string file = d / "file";
+    std::ofstream(file) << "x";
+    {
+        manager m(metall::create_only, file, kCap);
+        assert_false(m.check_sanity());
+    }
+    /* a second writer of an open datastore */
+    const std::string p = d / "ds";
+    manager w(metall::create_only, p, kCap);
+    assert_true(w.check_sanity());
+    g_log.clear();
+    {
+        manager m2(metall::open_only, p);
+        check_insane(m2);
+        assert_true(logged({"ds", "is open by another"}));
+        manager m3(metall::create_only, p);
+        assert_false(m3.check_sanity());
+    }
+    assert_true(w.check_sanity()); /* the first one is untouched */
+    /* a datastore that was not closed properly */
+    const std::string crashed = d / "crashed";
+    {
+        manager c(metall::create_only, crashed, kCap);
+    }
+    assert_int_equal(unlink((crashed + "/closed").c_str()), 0);
+    g_log.clear();
+    {
+        manager m(metall::open_only, crashed);
+        assert_false(m.check_sanity());
+        assert_true(logged({"crashed", "not closed properly"}));
+        assert_false(manager::consistent(crashed));
+    }
+    /* a moved-from manager has no datastore */
+    manager moved(std::move(w));
+    assert_true(moved.check_sanity());
+    check_insane(w);
+}
 
-    /* through allocator_traits, as containers do */
-    using AT = std::allocator_traits<allocator<std::string>>;
-    allocator<std::string> sa(a);
-    auto p = AT::allocate(sa, 3);
-    assert_int_equal(metall_offset_of(m.get(), p.get()) != 0, 1);
-    assert_true(metall_usable_size(m.get(), p.get()) >= 3 * sizeof(std::string));
-    AT::construct(sa, p.get() + 1, "hello");
-    assert_string_equal(p[1].c_str(), "hello");
-    AT::destroy(sa, p.get() + 1);
-    AT::deallocate(sa, p, 3);
+/* ---- named objects ------------------------------------------------------ */
 
-    /* over-aligned types go through metall_aligned_alloc */
+static void test_named(void **state) {
+    (void)state;
+    tmp_dir d;
+    manager m(metall::create_only, d / "ds", kCap);
+    live = 0;
+    counted *a = m.construct<counted>("a")(5);
+    assert_non_null(a);
+    assert_int_equal(a->v, 5);
+    assert_int_equal(live, 1);
+    /* a taken name: nullptr, nothing constructed */
+    assert_null(m.construct<counted>("a")(6));
+    assert_int_equal(live, 1);
+    /* find_or_construct finds without constructing */
+    assert_ptr_equal(m.find_or_construct<counted>("a")(7), a);
+    assert_int_equal(a->v, 5);
+    counted *b = m.find_or_construct<counted>("b")(2, 3);
+    assert_int_equal(b->v, 5);
+    auto f = m.find<counted>("a");
+    assert_ptr_equal(f.first, a);
+    assert_int_equal(f.second, 1);
+    assert_null(m.find<counted>("nope").first);
+    assert_int_equal(m.find<counted>("nope").second, 0);
+
+    /* arrays: every element from the same arguments */
+    counted *arr = m.construct<counted>("arr")[4](9);
+    assert_int_equal(live, 6);
+    for (int i = 0; i < 4; ++i)
+        assert_int_equal(arr[i].v, 9);
+    assert_int_equal(m.find<counted>("arr").second, 4);
+    assert_int_equal(m.get_instance_length(arr), 4);
+    assert_ptr_equal(m.find_or_construct<counted>("arr")[4](1), arr);
+
+    /* construct_it: element i from (*it1++, *it2++) */
+    std::vector<int> xs{1, 2, 3}, ys{10, 20, 30};
+    counted *it = m.construct_it<counted>("it")[3](xs.begin(), ys.begin());
+    assert_int_equal(it[0].v, 11);
+    assert_int_equal(it[2].v, 33);
+    assert_null(m.construct_it<counted>("it")[3](xs.begin(), ys.begin()));
+    assert_ptr_equal(m.find_or_construct_it<counted>("it")[3](xs.begin(), ys.begin()), it);
+    int *plain = m.find_or_construct_it<int>("plain")[3](xs.begin());
+    assert_int_equal(plain[1], 2);
+
+    /* a throwing constructor: the exception propagates, the elements
+     * already made are destroyed, the memory and the name are free */
+    int before = live;
+    throws_on_third::made = 0;
+    bool threw = false;
+    try {
+        m.construct<throws_on_third>("t")[5]();
+    } catch (const std::runtime_error &) {
+        threw = true;
+    }
+    assert_true(threw);
+    assert_int_equal(live, before);
+    assert_null(m.find<throws_on_third>("t").first);
+    throws_on_third::made = 10;
+    assert_non_null(m.construct<throws_on_third>("t")[2]());
+
+    /* destroy runs every destructor once */
+    assert_true(m.destroy<counted>("arr"));
+    assert_int_equal(live, before - 4 + 2);
+    assert_false(m.destroy<counted>("arr"));
+    assert_true(m.destroy<counted>(std::string("a").c_str()));
+    assert_true(m.destroy<counted>("b"));
+    assert_true(m.destroy<counted>("it"));
+    assert_true(m.destroy<throws_on_third>("t"));
+    assert_true(m.destroy<int>("plain"));
+    assert_int_equal(live, 0);
+    assert_int_equal(m.get_num_named_objects(), 0);
+    assert_true(m.all_memory_deallocated());
+
+    /* over-aligned types */
     struct alignas(64) wide {
         char c[64];
     };
-    allocator<wide> wa(a);
-    auto w = wa.allocate(2);
-    assert_int_equal(reinterpret_cast<std::uintptr_t>(w.get()) % 64, 0);
-    wa.deallocate(w, 2);
-
-    assert_int_equal(errno_of([&] { a.allocate(a.max_size() + 1); }), ENOMEM);
-
-    /* std::vector accepts fancy pointers (libstdc++ stores `pointer`) */
-    using svec = std::vector<int, allocator<int>>;
-    svec *v = m.construct<svec>("svec")(a);
-    for (int i = 0; i < 10000; ++i)
-        v->push_back(i);
-    assert_int_equal(metall_offset_of(m.get(), v->data()) != 0, 1);
-    long sum = 0;
-    for (int x : *v)
-        sum += x;
-    assert_int_equal(sum, 49995000L);
-
-    /* assignment from a container of another datastore copies the elements:
-     * the target keeps its own allocator (propagate_* are false) */
-    svec elsewhere(other);
-    elsewhere.assign(5, 7);
-    *v = elsewhere;
-    assert_true(v->get_allocator() == a);
-    assert_int_equal(metall_offset_of(m.get(), v->data()) != 0, 1);
-    *v = std::move(elsewhere);
-    assert_true(v->get_allocator() == a);
-    assert_int_equal(v->size(), 5);
-    assert_true(m.destroy<svec>("svec"));
-
-    /* an allocator whose datastore is closed: ENXIO, not a crash */
-    m2.close();
-    assert_ptr_equal(other.get_manager(), nullptr);
-    assert_int_equal(errno_of([&] { other.allocate(1); }), ENXIO);
+    wide *w = m.construct<wide>("wide")[3]();
+    assert_int_equal(reinterpret_cast<std::uintptr_t>(w) % 64, 0);
+    /* names longer than 255 bytes (unique objects are named by type) */
+    std::string longname(3000, 'n');
+    assert_non_null(m.construct<int>(longname.c_str())(1));
+    assert_non_null(m.find<int>(longname.c_str()).first);
 }
 
-/* Nested Boost containers in one process, with reopen at (maybe) the same
- * address; test_cxx_reopen checks another process at another address. */
-static void test_boost_nested(void **state) {
+/* Objects made by the C API are found by C++ (their length in T units). */
+static void test_c_objects(void **state) {
     (void)state;
-    using str = bc::basic_string<char, std::char_traits<char>, allocator<char>>;
-    using strvec = bc::vector<str, bc::scoped_allocator_adaptor<allocator<str>>>;
-    using idx = bc::map<str, strvec, std::less<>,
-                        bc::scoped_allocator_adaptor<allocator<std::pair<const str, strvec>>>>;
-    tmp_dir dir;
+    tmp_dir d;
+    manager m(metall::create_only, d / "ds", kCap);
+    long *c = static_cast<long *>(metall_named_malloc(m.get_c_manager(), "from_c", 5 * sizeof(long)));
+    c[4] = 44;
+    auto f = m.find<long>("from_c");
+    assert_ptr_equal(f.first, c);
+    assert_int_equal(f.second, 5);
+    assert_int_equal(m.get_instance_length(c), 5);
+    assert_false(m.is_instance_type<long>(c)); /* untyped */
+    assert_true(m.destroy<long>("from_c"));
+    /* and C sees named C++ objects, not unique or anonymous ones */
+    m.construct<double>("cxx")[2](1.5);
+    m.construct<double>(metall::unique_instance)(2.5);
+    m.construct<double>(metall::anonymous_instance)(3.5);
+    size_t len = 0;
+    assert_non_null(metall_named_find(m.get_c_manager(), "cxx", &len));
+    assert_int_equal(len, 2 * sizeof(double));
+    assert_int_equal(metall_named_count(m.get_c_manager()), 1);
+    assert_null(metall_named_find(m.get_c_manager(), typeid(double).name(), nullptr));
+}
+
+/* ---- unique and anonymous objects -------------------------------------- */
+
+static void test_unique_anonymous(void **state) {
+    (void)state;
+    tmp_dir d;
+    manager m(metall::create_only, d / "ds", kCap);
+    live = 0;
+    counted *u = m.construct<counted>(metall::unique_instance)(3);
+    assert_non_null(u);
+    assert_null(m.construct<counted>(metall::unique_instance)(4)); /* one per type */
+    assert_ptr_equal(m.find_or_construct<counted>(metall::unique_instance)(5), u);
+    assert_ptr_equal(m.find<counted>(metall::unique_instance).first, u);
+    assert_string_equal(m.get_instance_name(u), typeid(counted).name());
+    assert_int_equal(m.get_instance_kind(u), manager::instance_kind::unique_kind);
+    /* another type is another unique object; a named object of the type
+     * name is another name space */
+    long *ul = m.construct<long>(metall::unique_instance)[3](7);
+    assert_non_null(ul);
+    assert_int_equal(m.find<long>(metall::unique_instance).second, 3);
+    assert_non_null(m.construct<counted>(typeid(counted).name())(1));
+    assert_int_equal(m.get_num_unique_objects(), 2);
+    assert_int_equal(m.get_num_named_objects(), 1);
+
+    /* anonymous: always new, never found by name */
+    counted *a1 = m.construct<counted>(metall::anonymous_instance)(1);
+    counted *a2 = m.find_or_construct<counted>(metall::anonymous_instance)(2);
+    assert_true(a1 && a2 && a1 != a2);
+    assert_null(m.find<counted>(metall::anonymous_instance).first);
+    assert_null(m.get_instance_name(a1));
+    assert_int_equal(m.get_instance_kind(a1), manager::instance_kind::anonymous_kind);
+    assert_int_equal(m.get_instance_length(a1), 1);
+    assert_int_equal(m.get_num_anonymous_objects(), 2);
+
+    /* destroy_ptr works on every kind, once */
+    assert_int_equal(live, 4);
+    assert_true(m.destroy_ptr(a1));
+    assert_false(m.destroy_ptr(a1));
+    assert_true(m.destroy_ptr(a2));
+    assert_true(m.destroy<counted>(metall::unique_instance));
+    assert_false(m.destroy<counted>(metall::unique_instance));
+    assert_true(m.destroy_ptr(m.find<counted>(typeid(counted).name()).first));
+    assert_int_equal(live, 0);
+    assert_true(m.destroy_ptr(ul));
+    int *raw = static_cast<int *>(m.allocate(16));
+    assert_false(m.destroy_ptr(raw)); /* not a constructed object */
+    assert_int_equal(m.get_instance_length(raw), 0);
+    m.deallocate(raw);
+    assert_int_equal(m.get_num_unique_objects() + m.get_num_anonymous_objects() +
+                         m.get_num_named_objects(),
+                     0);
+    assert_true(m.all_memory_deallocated());
+}
+
+/* Kinds, lengths, types and descriptions of instances survive a reopen. */
+static void test_instance_attributes(void **state) {
+    (void)state;
+    tmp_dir d;
+    const std::string p = d / "ds";
     {
-        metallc::manager m(metallc::create_only, dir / "ds", &small);
-        idx *x = m.construct<idx>("idx")(m.get_allocator<char>());
-        for (int i = 0; i < 50; ++i) {
-            std::string k = "key-" + std::to_string(i) + "-long-enough-to-leave-sso";
-            auto &vec = (*x)[str(k.c_str(), m.get_allocator<char>())];
-            for (int j = 0; j < i; ++j)
-                vec.emplace_back(std::to_string(j).c_str()); /* scoped: gets the allocator */
-        }
-        /* the inner elements were given the datastore's allocator */
-        assert_true(x->begin()->second.get_allocator() == m.get_allocator<int>());
+        manager m(metall::create_only, p, kCap);
+        double *x = m.construct<double>("x")[3](0.5);
+        assert_int_equal(m.get_instance_kind(x), manager::instance_kind::named_kind);
+        assert_true(m.is_instance_type<double>(x));
+        assert_false(m.is_instance_type<float>(x));
+        std::string desc = "unchanged";
+        assert_true(m.get_instance_description(x, &desc));
+        assert_true(desc.empty());
+        assert_true(m.set_instance_description(x, "three halves"));
+        auto *u = m.construct<std::uint16_t>(metall::unique_instance)();
+        assert_true(m.set_instance_description(u, std::string(70000, 'd')) == false); /* too long */
+        assert_true(m.set_instance_description(u, "u16"));
+        auto *a = m.construct<char>(metall::anonymous_instance)[10]('z');
+        assert_true(m.set_instance_description(a, "ten z"));
+        int local = 0;
+        assert_false(m.set_instance_description(&local, "not an object"));
+        assert_int_equal(m.get_instance_kind(&local), manager::instance_kind::anonymous_kind);
+        m.construct<metall::offset_ptr<char>>("to_anon")(a);
     }
-    metallc::manager m(metallc::open_only, dir / "ds");
-    idx *x = m.find<idx>("idx").first;
-    assert_non_null(x);
-    assert_int_equal(x->size(), 50);
-    auto it = x->find("key-17-long-enough-to-leave-sso");
-    assert_true(it != x->end());
-    assert_int_equal(it->second.size(), 17);
-    assert_string_equal(it->second[16].c_str(), "16");
-    assert_true(m.destroy<idx>("idx"));
-    assert_int_equal(m.stats().named_objects, 0);
+    manager m(metall::open_read_only, p);
+    double *x = m.find<double>("x").first;
+    std::string desc;
+    assert_true(m.get_instance_description(x, &desc));
+    assert_string_equal(desc.c_str(), "three halves");
+    assert_true(m.is_instance_type<double>(x));
+    assert_int_equal(m.get_instance_length(x), 3);
+    auto *u = m.find<std::uint16_t>(metall::unique_instance).first;
+    assert_true(m.get_instance_description(u, &desc));
+    assert_string_equal(desc.c_str(), "u16");
+    char *a = m.find<metall::offset_ptr<char>>("to_anon").first->get();
+    assert_int_equal(m.get_instance_length(a), 10);
+    assert_true(m.get_instance_description(a, &desc));
+    assert_string_equal(desc.c_str(), "ten z");
+    assert_int_equal(a[9], 'z');
+    /* read-only: nothing changes */
+    assert_false(m.set_instance_description(x, "no"));
+    assert_false(m.destroy<double>("x"));
+    assert_false(m.destroy_ptr(a));
+    assert_null(m.construct<int>("new")(1));
+    assert_ptr_equal(m.find_or_construct<double>("x")(9.0), x); /* finding is fine */
 }
 
-/* Many threads: allocators look their manager up concurrently (and while
- * another manager opens and closes), find_or_construct constructs once. */
-static std::atomic<int> constructions{0};
-struct once_t {
-    long v;
-    once_t() : v(1234) {
-        ++constructions;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20)); /* widen the race */
-    }
-};
-static void test_threads(void **state) {
+/* ---- raw memory --------------------------------------------------------- */
+
+static void test_allocate(void **state) {
     (void)state;
-    tmp_dir dir;
-    metallc::manager m(metallc::create_only, dir / "ds", &small);
-    constexpr int kThreads = 4;
-    std::vector<once_t *> got(kThreads);
-    std::vector<long> sums(kThreads);
-    std::atomic<bool> stop{false};
-    std::thread churn([&] { /* registry entries come and go meanwhile */
-        int i = 0;
-        while (!stop.load()) {
-            metallc::manager t(metallc::create_only, dir / ("t" + std::to_string(i++)).c_str(), &small);
-        }
-    });
-    std::vector<std::thread> ts;
-    for (int t = 0; t < kThreads; ++t)
-        ts.emplace_back([&, t] {
-            got[t] = m.find_or_construct<once_t>("once")();
-            bc::vector<long, allocator<long>> v(m.get_allocator<long>());
-            for (long i = 0; i < 20000; ++i)
-                v.push_back(i + t);
-            for (long x : v)
-                sums[t] += x;
-        });
-    for (auto &th : ts)
-        th.join();
-    stop = true;
-    churn.join();
-    assert_int_equal(constructions.load(), 1);
-    for (int t = 0; t < kThreads; ++t) {
-        assert_ptr_equal(got[t], got[0]);
-        assert_int_equal(sums[t], 199990000L + 20000L * t);
+    tmp_dir d;
+    manager m(metall::create_only, d / "ds", kCap);
+    assert_true(m.all_memory_deallocated());
+    void *p = m.allocate(100);
+    assert_non_null(p);
+    assert_int_equal(reinterpret_cast<std::uintptr_t>(p) % 16, 0);
+    std::memset(p, 1, 100);
+    assert_false(m.all_memory_deallocated());
+    for (std::size_t al : {32, 64, 4096, 1 << 21}) {
+        void *q = m.allocate_aligned(al * 2, al);
+        assert_non_null(q);
+        assert_int_equal(reinterpret_cast<std::uintptr_t>(q) % al, 0);
+        m.deallocate(q);
     }
-    assert_int_equal(got[0]->v, 1234);
+    g_log.clear();
+    assert_null(m.allocate_aligned(64, 48)); /* not a power of two */
+    assert_true(logged({"allocate_aligned"}));
+    g_log.clear();
+    assert_null(m.allocate(kCap * 4)); /* beyond the capacity: nullptr, logged */
+    assert_true(logged({"allocate"}));
+    m.deallocate(p);
+    m.deallocate(nullptr);
+    assert_true(m.all_memory_deallocated());
+}
+
+/* ---- persistence -------------------------------------------------------- */
+
+static void test_flush_snapshot_copy(void **state) {
+    (void)state;
+    tmp_dir d;
+    const std::string p = d / "ds", s1 = d / "snap1", s2 = d / "snap2";
+    manager m(metall::create_only, p, kCap);
+    int *v = m.construct<int>(metall::unique_instance)(1);
+    assert_true(m.flush());
+    assert_true(m.flush(false));
+    assert_true(m.snapshot(s1));
+    *v = 2;
+    assert_true(m.snapshot(s2, false, 4));
+    assert_false(m.snapshot(s2)); /* exists */
+    *v = 3;
+    assert_true(manager::consistent(s1) && manager::consistent(s2));
+    assert_true(manager::get_uuid(s1) != m.get_uuid()); /* a snapshot has its own uuid */
+    assert_true(manager::get_uuid(s1) != manager::get_uuid(s2));
+    {
+        manager r(metall::open_read_only, s1);
+        assert_int_equal(*r.find<int>(metall::unique_instance).first, 1);
+    }
+    /* copy (sync and async) keeps the uuid */
+    assert_true(manager::copy(s2, d / "c1"));
+    assert_string_equal(manager::get_uuid(d / "c1").c_str(), manager::get_uuid(s2).c_str());
+    auto fut = manager::copy_async(s2, d / "c2", true, 2);
+    assert_true(fut.get());
+    assert_false(manager::copy(s2, d / "c1")); /* exists */
+    assert_false(manager::copy(d / "none", d / "c3"));
+    {
+        manager r(metall::open_only, d / "c2");
+        assert_int_equal(*r.find<int>(metall::unique_instance).first, 2);
+    }
+    /* remove: a datastore goes, nothing there is success, anything else stays */
+    assert_true(manager::remove(d / "c1"));
+    assert_false(manager::consistent(d / "c1"));
+    assert_true(manager::remove(d / "c1"));
+    assert_true(manager::remove_async(d / "c2").get());
+    assert_false(manager::remove(p)); /* open */
+    const std::string other = d / "other";
+    assert_int_equal(mkdir(other.c_str(), 0755), 0);
+    assert_false(manager::remove(other));
+    assert_false(manager::remove_async(other).get());
+    assert_int_equal(access(other.c_str(), F_OK), 0);
+}
+
+/* ---- identity and description ------------------------------------------- */
+
+static void test_identity_description(void **state) {
+    (void)state;
+    tmp_dir d;
+    const std::string p = d / "ds";
+    std::string uuid;
+    {
+        manager m(metall::create_only, p, kCap);
+        uuid = m.get_uuid();
+        assert_int_equal(uuid.size(), 36);
+        assert_string_equal(uuid.c_str(), manager::get_uuid(p).c_str());
+        unsigned a, b, c;
+        assert_int_equal(std::sscanf(metall_version(), "%u.%u.%u", &a, &b, &c), 3);
+        assert_int_equal(m.get_version(), a * 100000 + b * 100 + c);
+        assert_int_equal(manager::get_version(p), m.get_version());
+        assert_string_equal(metall::to_version_string(m.get_version()).c_str(), metall_version());
+        std::string desc = "unchanged";
+        assert_false(m.get_description(&desc)); /* none yet: false, untouched */
+        assert_string_equal(desc.c_str(), "unchanged");
+        assert_true(m.set_description("first"));
+        assert_true(m.get_description(&desc));
+        assert_string_equal(desc.c_str(), "first");
+        assert_false(manager::set_description(p, "while open")); /* open for writing */
+    }
+    assert_true(manager::set_description(p, "second"));
+    std::string desc;
+    assert_true(manager::get_description(p, &desc));
+    assert_string_equal(desc.c_str(), "second");
+    manager m(metall::open_read_only, p);
+    assert_string_equal(m.get_uuid().c_str(), uuid.c_str());
+    assert_true(m.get_description(&desc));
+    assert_string_equal(desc.c_str(), "second");
+    assert_false(m.set_description("read-only"));
+    assert_true(manager::get_uuid(d / "none").empty());
+    assert_int_equal(manager::get_version(d / "none"), 0);
+    assert_false(manager::get_description(d / "none", &desc));
+    assert_false(manager::set_description(d / "none", "x"));
+}
+
+/* ---- allocators --------------------------------------------------------- */
+
+namespace bc = boost::container;
+template <class T>
+using alloc_t = manager::allocator_type<T>;
+using str_t = bc::basic_string<char, std::char_traits<char>, alloc_t<char>>;
+using vec_t = bc::vector<int, alloc_t<int>>;
+using table_t = bc::vector<vec_t, manager::scoped_allocator_type<vec_t>>;
+using names_t = bc::map<str_t, str_t, std::less<>,
+                        manager::scoped_allocator_type<std::pair<const str_t, str_t>>>;
+using fb_vec = bc::vector<int, manager::fallback_allocator<int>>;
+using fb_table = bc::vector<fb_vec, manager::scoped_fallback_allocator_type<fb_vec>>;
+
+static void test_allocators(void **state) {
+    (void)state;
+    tmp_dir d;
+    const std::string p = d / "ds";
+    {
+        manager m(metall::create_only, p, kCap);
+        manager other(metall::create_only, d / "other", kCap);
+        static_assert(std::is_same_v<decltype(m.get_allocator()), alloc_t<std::byte>>);
+        alloc_t<int> a = m.get_allocator<int>();
+        assert_true(a == m.get_allocator()); /* rebound: same datastore */
+        assert_true(a != other.get_allocator());
+        assert_ptr_equal(a.get_manager(), m.get_c_manager());
+        /* containers of containers through scoped_allocator_type */
+        auto *t = m.construct<table_t>("table")(m.get_allocator());
+        t->resize(3);
+        (*t)[2].push_back(42);
+        t->emplace_back(5, 7); /* the inner vector gets the allocator */
+        auto *n = m.construct<names_t>("names")(m.get_allocator());
+        n->emplace("alice", "admin, with a name past the short-string buffer");
+        (*n)[str_t("bob", m.get_allocator())] = "user";
+        /* fallback allocator: in the datastore, and in DRAM */
+        auto *ft = m.construct<fb_table>("fb")(m.get_allocator());
+        ft->emplace_back();
+        ft->back().push_back(8);
+        fb_vec dram;
+        dram.push_back(9);
+        assert_false(dram.get_allocator().stateful_allocator_available());
+        assert_true(ft->back().get_allocator().stateful_allocator_available());
+        assert_null(m.find<fb_vec>("nothing").first);
+        /* a std::vector works too (libstdc++ stores the fancy pointer) */
+        auto *sv = m.construct<std::vector<long, alloc_t<long>>>("sv")(m.get_allocator());
+        sv->assign(1000, 3);
+        /* the allocator of another datastore is refused by nothing: the
+         * memory comes from that datastore */
+        vec_t in_other(other.get_allocator());
+        in_other.push_back(1);
+        assert_false(other.all_memory_deallocated());
+        /* an allocator of no datastore throws bad_alloc, logged */
+        alloc_t<int> none(nullptr);
+        g_log.clear();
+        bool threw = false;
+        try {
+            none.allocate(1);
+        } catch (const std::bad_alloc &) {
+            threw = true;
+        }
+        assert_true(threw && logged({"not open"}));
+        threw = false;
+        try {
+            a.allocate(std::size_t(-1) / 2);
+        } catch (const std::bad_array_new_length &) {
+            threw = true;
+        }
+        assert_true(threw);
+    }
+    manager m(metall::open_only, p);
+    auto *t = m.find<table_t>("table").first;
+    assert_int_equal(t->size(), 4);
+    assert_int_equal((*t)[2][0], 42);
+    assert_int_equal((*t)[3].size(), 5);
+    (*t)[0].assign(100, 1); /* allocates through the stored allocator */
+    auto *n = m.find<names_t>("names").first;
+    assert_string_equal(n->find("alice")->second.c_str(),
+                        "admin, with a name past the short-string buffer");
+    assert_string_equal(n->at(str_t("bob", m.get_allocator())).c_str(), "user");
+    auto *ft = m.find<fb_table>("fb").first;
+    assert_int_equal(ft->back()[0], 8);
+    ft->back().resize(1000);
+    assert_true(m.destroy<table_t>("table"));
+    assert_true(m.destroy<names_t>("names"));
+    assert_true(m.destroy<fb_table>("fb"));
+    assert_true((m.destroy<std::vector<long, alloc_t<long>>>("sv")));
+    assert_true(m.all_memory_deallocated());
+}
+
+/* ---- move and profile ---------------------------------------------------- */
+
+static void test_move_profile(void **state) {
+    (void)state;
+    tmp_dir d;
+    manager a(metall::create_only, d / "a", kCap);
+    manager b(metall::create_only, d / "b", kCap);
+    a.construct<int>("in_a")(1);
+    b = std::move(a); /* b's datastore is closed, b takes a's */
+    assert_true(manager::consistent(d / "b"));
+    assert_false(a.check_sanity());
+    assert_non_null(b.find<int>("in_a").first);
+    std::ostringstream os;
+    b.profile(&os);
+    assert_true(os.str().find("named objects 1") != std::string::npos);
+    assert_true(os.str().find("capacity") != std::string::npos);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_offset_ptr_encoding),
-        cmocka_unit_test(test_offset_ptr_ops),
-        cmocka_unit_test(test_manager_named),
-        cmocka_unit_test(test_allocator_basics),
-        cmocka_unit_test(test_boost_nested),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_create_open),
+        cmocka_unit_test(test_constructor_failures),
+        cmocka_unit_test(test_named),
+        cmocka_unit_test(test_c_objects),
+        cmocka_unit_test(test_unique_anonymous),
+        cmocka_unit_test(test_instance_attributes),
+        cmocka_unit_test(test_allocate),
+        cmocka_unit_test(test_flush_snapshot_copy),
+        cmocka_unit_test(test_identity_description),
+        cmocka_unit_test(test_allocators),
+        cmocka_unit_test(test_move_profile),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

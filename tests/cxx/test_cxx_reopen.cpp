@@ -9,8 +9,16 @@
  *
  * Containers: Boost.Container vector of vectors (scoped_allocator_adaptor),
  * map of strings, flat_map, deque, list, string; boost::unordered_map;
- * std::vector and std::deque; a struct holding offset_ptrs into another named object.
+ * std::vector and std::deque; a struct holding offset_ptrs into another named object;
+ * Metall's container aliases (metall::container::*), concurrent_map and
+ * string_key_store; a unique and an anonymous object. The child opens the
+ * datastore read-only first (everything readable, nothing writable), then
+ * for writing.
  */
+#include <metall/container/concurrent_map.hpp>
+#include <metall/container/map.hpp>
+#include <metall/container/string_key_store.hpp>
+#include <metall/container/vector.hpp>
 #include <metall/metall.hpp>
 
 #include <boost/container/deque.hpp>
@@ -47,7 +55,7 @@ extern "C" {
 
 namespace bc = boost::container;
 template <class T>
-using alloc = metallc::allocator<T>;
+using alloc = metall::manager::allocator_type<T>;
 template <class T>
 using scoped = bc::scoped_allocator_adaptor<alloc<T>>;
 
@@ -63,10 +71,17 @@ using umap = boost::unordered_map<long, pstr, boost::hash<long>, std::equal_to<l
 using svec = std::vector<long, alloc<long>>;
 using sdeque = std::deque<long, alloc<long>>; /* libstdc++ stores fancy pointers */
 struct links {
-    metallc::offset_ptr<long> first;      /* into the std::vector's buffer */
-    metallc::offset_ptr<ivec2> table;      /* to another named object */
-    metallc::offset_ptr<links> self;
+    metall::offset_ptr<long> first;      /* into the std::vector's buffer */
+    metall::offset_ptr<ivec2> table;      /* to another named object */
+    metall::offset_ptr<links> self;
 };
+namespace mc = metall::container;
+using smap2 = mc::map<int, mc::string, std::less<int>,
+                      metall::manager::scoped_allocator_type<std::pair<const int, mc::string>>>;
+using mvec = mc::vector<smap2, metall::manager::scoped_allocator_type<smap2>>;
+using cmap = mc::concurrent_map<int, long, std::less<int>, std::hash<int>,
+                                alloc<std::pair<const int, long>>, 16>;
+using store = mc::string_key_store<mc::string>;
 
 static const size_t kCapacity = (size_t)1 << 30; /* the range the child blocks */
 static const int kOuter = 60;                    /* inner vectors */
@@ -79,10 +94,8 @@ static std::string value_of(int i) { return "value-" + std::to_string(i * 7); }
 
 /* Build everything; returns the heap base. */
 static std::uintptr_t build(const std::string &path) {
-    metall_options opt{};
-    opt.capacity = kCapacity;
-    metallc::manager m(metallc::create_only, path, &opt);
-    auto a = m.get_allocator<char>();
+    metall::manager m(metall::create_only, path, kCapacity);
+    auto a = m.get_allocator();
 
     auto *vv = m.construct<ivec2>("vv")(a);
     for (int i = 0; i < kOuter; ++i) {
@@ -115,7 +128,20 @@ static std::uintptr_t build(const std::string &path) {
     ln->first = sv->data();
     ln->table = vv;
     ln->self = ln;
-    return heap_base_of(m.get());
+    auto *mv = m.construct<mvec>(metall::unique_instance)(a);
+    mv->resize(3);
+    (*mv)[2][7] = "seven, a string longer than the short-string buffer";
+    auto *cm = m.construct<cmap>("cmap")(a);
+    for (int i = 0; i < 200; ++i)
+        cm->insert({i, i * 10L});
+    auto *st = m.construct<store>("store")(true, 7, a);
+    for (int i = 0; i < 100; ++i)
+        st->insert(key_of(i), mc::string(value_of(i).c_str(), a));
+    long *anon = m.construct<long>(metall::anonymous_instance)[4](-5);
+    ln->first = anon; /* replaced by the std::vector's buffer below */
+    m.construct<metall::offset_ptr<long>>("anon")(anon);
+    ln->first = sv->data();
+    return reinterpret_cast<std::uintptr_t>(m.get_address());
 }
 
 /* Check (and with `grow`, extend) everything; 0 or the line that failed. */
@@ -127,7 +153,7 @@ static std::uintptr_t build(const std::string &path) {
         }                                                                        \
     } while (0)
 
-static int verify(metallc::manager &m, bool grown, bool grow) {
+static int verify(metall::manager &m, bool grown, bool grow) {
     auto *vv = m.find<ivec2>("vv").first;
     CHECK(vv);
     CHECK(vv->size() == (size_t)kOuter + grown);
@@ -188,8 +214,28 @@ static int verify(metallc::manager &m, bool grown, bool grow) {
     CHECK(ln && ln->self.get() == ln && ln->table.get() == vv);
     CHECK(ln->first.get() == sv->data());
 
+    auto [mv, mvn] = m.find<mvec>(metall::unique_instance);
+    CHECK(mv && mvn == 1 && mv->size() == 3u + grown);
+    CHECK((*mv)[2].at(7) == "seven, a string longer than the short-string buffer");
+    auto *cm = m.find<cmap>("cmap").first;
+    CHECK(cm && cm->size() == 200u + grown);
+    for (int i = 0; i < 200; ++i)
+        CHECK(cm->find(i) != cm->cend() && cm->find(i)->second == i * 10L);
+    auto *st = m.find<store>("store").first;
+    CHECK(st && st->size() == 100u + grown);
+    for (int i = 0; i < 100; ++i)
+        CHECK(st->count(key_of(i)) == 1 && st->value(st->find(key_of(i))) == value_of(i).c_str());
+    auto *anon = m.find<metall::offset_ptr<long>>("anon").first;
+    CHECK(anon && m.get_instance_kind(anon->get()) == metall::manager::instance_kind::anonymous_kind);
+    CHECK(m.get_instance_length(anon->get()) == 4 && (*anon)[3] == -5);
+    CHECK(m.get_num_anonymous_objects() == 1 && m.get_num_unique_objects() == 1);
+
     if (!grow)
         return 0;
+    mv->emplace_back();
+    mv->back()[1] = "grown";
+    cm->insert({-1, -1});
+    st->insert("added", mc::string("by the child", m.get_allocator()));
     /* grow every container through its stored allocator */
     vv->emplace_back();
     for (int j = 0; j < 1000; ++j)
@@ -225,21 +271,34 @@ static int child_main(const char *path, const char *base_hex) {
         std::fprintf(stderr, "mmap ignored MAP_FIXED_NOREPLACE\n");
         return 3;
     }
-    try {
-        metallc::manager m(metallc::open_only, path);
-        std::uintptr_t new_base = heap_base_of(m.get());
-        std::fprintf(stderr, "child: heap base %#" PRIxPTR " (was %#" PRIxPTR ")\n",
-                     new_base, old_base);
-        if (new_base == old_base)
-            return 4;
-        int line = verify(m, false, true);
-        if (line)
+    {
+        /* read-only: everything is there; allocating through a stored
+         * allocator fails with bad_alloc */
+        metall::manager r(metall::open_read_only, path);
+        if (!r.check_sanity() || !r.read_only())
+            return 6;
+        if (int line = verify(r, false, false))
             return 10 + line % 200;
-        m.close();
-    } catch (const std::exception &e) {
-        std::fprintf(stderr, "child: %s\n", e.what());
-        return 5;
+        bool threw = false;
+        try {
+            r.find<svec>("svec").first->get_allocator().allocate(1);
+        } catch (const std::bad_alloc &) {
+            threw = true;
+        }
+        if (!threw || r.allocate(8) || r.construct<int>("x")(1))
+            return 7;
     }
+    metall::manager m(metall::open_only, path);
+    if (!m.check_sanity())
+        return 5;
+    std::uintptr_t new_base = reinterpret_cast<std::uintptr_t>(m.get_address());
+    std::fprintf(stderr, "child: heap base %#" PRIxPTR " (was %#" PRIxPTR ")\n", new_base,
+                 old_base);
+    if (new_base == old_base)
+        return 4;
+    int line = verify(m, false, true);
+    if (line)
+        return 10 + line % 200;
     return 0;
 }
 
@@ -267,27 +326,30 @@ static void test_reopen_in_other_process(void **state) {
     tmp_dir dir;
     const std::string path = dir / "ds";
     std::uintptr_t base = build(path);
-    assert_true(metallc::manager::consistent(path));
+    assert_true(metall::manager::consistent(path));
     {
         /* sanity: verify() accepts the data in this process */
-        metallc::manager m(metallc::open_read_only, path);
+        metall::manager m(metall::open_read_only, path);
         assert_int_equal(verify(m, false, false), 0);
     }
     assert_int_equal(run_child(path, base), 0);
-    assert_true(metallc::manager::consistent(path)); /* the child closed it */
+    assert_true(metall::manager::consistent(path)); /* the child closed it */
 
-    metallc::manager m(metallc::open_only, path);
+    metall::manager m(metall::open_only, path);
     assert_int_equal(verify(m, true, false), 0);
     auto *sv = m.find<svec>("svec").first;
     assert_int_equal(sv->back(), -8999);
     /* the containers still free into this datastore */
-    metall_stats before = m.stats();
+    metall_stats before, after;
+    assert_true(metall_get_stats(m.get_c_manager(), &before));
     assert_true(m.destroy<ivec2>("vv"));
     assert_true(m.destroy<umap>("umap"));
     assert_true(m.destroy<svec>("svec"));
-    metall_stats after = m.stats();
+    assert_true(m.destroy<mvec>(metall::unique_instance));
+    assert_true(metall_get_stats(m.get_c_manager(), &after));
     assert_true(after.allocated_bytes < before.allocated_bytes);
-    assert_int_equal(after.named_objects, before.named_objects - 3);
+    assert_int_equal(m.get_num_named_objects(), before.named_objects - 3);
+    assert_int_equal(m.get_num_unique_objects(), 0);
 }
 
 /* A child that cannot block the old range would pass vacuously: make sure
