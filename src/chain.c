@@ -150,7 +150,7 @@ static int get_file(const char *path, uint32_t kind, const uint8_t *uuid, size_t
         why = "bad magic: not a metall-c file";
     else if (h->header_crc != mc_crc32c(0, h, offsetof(struct mc_file_header, header_crc)))
         why = "header checksum mismatch (damaged)";
-    else if (h->format_major != MC_FORMAT_MAJOR)
+    else if (h->format_major < MC_FORMAT_MAJOR_OLDEST || h->format_major > MC_FORMAT_MAJOR)
         why = "unsupported format version";
     else if (h->kind != kind)
         why = "wrong file kind";
