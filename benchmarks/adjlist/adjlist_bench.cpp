@@ -57,11 +57,7 @@ extern "C" {
 #include "rmat.h"
 }
 
-#ifdef ADJ_HAVE_METALL_MANAGER
-namespace mtl = metall; /* Metall's own API name */
-#else
-namespace mtl = metallc;
-#endif
+namespace mtl = metall; /* Metall's own API */
 
 namespace {
 
@@ -321,7 +317,7 @@ int run_metall(const options &o, result *r, bool do_flush)
         r->ingest = ingest(o, adj, &n, &s);
         rss_now(r);
         metall_stats st;
-        if (metall_get_stats(mgr->get(), &st))
+        if (metall_get_stats(mgr->get_c_manager(), &st))
             r->live = st.allocated_bytes;
         if (do_flush) {
             double t0 = now_s();
