@@ -36,6 +36,7 @@
 #include "os.h"
 #include "segment.h"
 #include "sizeclass.h"
+#include "spare.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,8 @@ static void mark_run(metall_manager *m, uint32_t idx, uint32_t n, int kind, unsi
         clear_free(cd, idx + k);
         ci->kind = (uint8_t)(k == 0 ? kind : MC_CHUNK_BODY);
         ci->zero = 0; /* the user writes it from now on */
+        if (kind == MC_CHUNK_SMALL)
+            cd->small_words += mc_classes[cls].words;
         ci->cls = (uint8_t)(kind == MC_CHUNK_SMALL ? cls : 0);
         ci->val = (k == 0 && kind == MC_CHUNK_LARGE) ? n : 0;
         atomic_store_explicit(&cd->cls[idx + k],
@@ -292,6 +295,15 @@ static int back_run(metall_manager *m, uint32_t idx, uint32_t n)
     return 0;
 }
 
+/* Before the chunks image grows to hwm entries (and a SMALL chunk's
+ * bitmap): make sure close can still write it (spare.h). Lock held. */
+static int image_reserved(metall_manager *m, uint32_t hwm, int kind, unsigned cls)
+{
+    struct chunk_dir *cd = &m->chunks;
+    uint64_t words = cd->small_words + (kind == MC_CHUNK_SMALL ? mc_classes[cls].words : 0);
+    return mc_spare_reserve(m, MC_SPARE_CHUNKS, mc_chunks_image_bytes(hwm, words));
+}
+
 static uint32_t alloc_once(metall_manager *m, uint32_t n, uint32_t align, int kind,
                            unsigned cls, bool *zeroed)
 {
@@ -299,6 +311,10 @@ static uint32_t alloc_once(metall_manager *m, uint32_t n, uint32_t align, int ki
     pthread_mutex_lock(&cd->lock);
     uint32_t idx;
     if (n == 1 && align == 1 && cd->npool) {
+        if (image_reserved(m, cd->nchunks, kind, cls)) {
+            pthread_mutex_unlock(&cd->lock);
+            return MC_NONE;
+        }
         idx = cd->pool[--cd->npool];
         cd->info[idx].in_pool = 0;
     } else {
@@ -307,6 +323,11 @@ static uint32_t alloc_once(metall_manager *m, uint32_t n, uint32_t align, int ki
             pthread_mutex_unlock(&cd->lock);
             mc_fail(ENOMEM, "%s: heap capacity of %zu bytes exhausted", m->path,
                     m->seg.capacity);
+            return MC_NONE;
+        }
+        uint32_t hwm = idx + n > cd->nchunks ? idx + n + MC_LOOKAHEAD : cd->nchunks;
+        if (image_reserved(m, hwm, kind, cls)) {
+            pthread_mutex_unlock(&cd->lock);
             return MC_NONE;
         }
         if (idx + n > cd->nchunks) {
@@ -767,6 +788,8 @@ static void release_run(metall_manager *m, uint32_t idx, uint32_t n)
         ci->in_tq = 0;
         ci->hwm = 0;
         ci->trimming = 0;
+        if (ci->kind == MC_CHUNK_SMALL)
+            cd->small_words -= mc_classes[ci->cls].words;
         ci->kind = MC_CHUNK_FREE;
         ci->cls = 0;
         ci->val = 0;
@@ -811,6 +834,8 @@ int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2
         if (!is_free(cd, k))
             goto out;
     if (end > cd->nchunks) {
+        if (image_reserved(m, end, MC_CHUNK_BODY, 0))
+            goto out; /* ENOSPC: the caller moves the object, or fails */
         if (segment_grow(&m->seg, (size_t)end << MC_CHUNK_SHIFT)) {
             errno = 0;
             goto out;
@@ -886,13 +911,16 @@ void chunk_dir_rebuild(metall_manager *m)
     memset(cd->free_map, 0, map_bytes(cd->nchunks));
     cd->free_hint = 0;
     cd->npool = 0;
+    cd->small_words = 0;
     for (uint32_t i = 0; i < cd->nchunks; i++) {
         struct chunk_info *ci = &cd->info[i];
         uint8_t c = MC_CLS_NONE;
         if (ci->kind == MC_CHUNK_FREE)
             set_free(cd, i);
-        else if (ci->kind == MC_CHUNK_SMALL)
+        else if (ci->kind == MC_CHUNK_SMALL) {
             c = ci->cls;
+            cd->small_words += mc_classes[c].words;
+        }
         else if (ci->kind == MC_CHUNK_LARGE || ci->kind == MC_CHUNK_BODY)
             c = MC_CLS_LARGE;
         atomic_store_explicit(&cd->cls[i], c, memory_order_relaxed);

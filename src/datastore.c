@@ -26,6 +26,7 @@
 #include "options.h"
 #include "os.h"
 #include "segment.h"
+#include "spare.h"
 #include "tcache.h"
 
 #include <dirent.h>
@@ -166,6 +167,7 @@ static metall_manager *manager_new(const char *path, bool read_only)
     bin_init(m);
     pthread_mutex_init(&m->tc_lock, NULL);
     pthread_mutex_init(&m->meta_lock, NULL);
+    pthread_mutex_init(&m->spare_lock, NULL);
     return m;
 }
 
@@ -179,6 +181,7 @@ static void manager_free(metall_manager *m)
     bin_destroy(m);
     pthread_mutex_destroy(&m->tc_lock);
     pthread_mutex_destroy(&m->meta_lock);
+    pthread_mutex_destroy(&m->spare_lock);
     if (m->lock_fd >= 0) {
         /* unlock explicitly: a child forked meanwhile may still share the
          * open file (until its atfork handler closes it), and closing our
@@ -299,7 +302,7 @@ metall_manager *metall_create_ex(const char *path, const metall_options *opt)
     struct mc_datastore_info info = {m->seg.capacity, m->seg.block_size, MC_CHUNK_SIZE,
                                      (uint64_t)time(NULL), {0}};
     snprintf(info.creator, sizeof info.creator, "%s", metall_version());
-    if (mgmt_write_datastore(m->path, m->uuid, &info))
+    if (mgmt_write_datastore(m->path, m->uuid, &info) || mc_spares_init(m))
         goto fail;
     if (mc_numa_apply(m))
         goto fail;
@@ -374,6 +377,10 @@ static metall_manager *open_common(const char *path, bool read_only)
     if (!read_only && mc_numa_from_env(&m->numa, &m->numa_node) && mc_numa_apply(m))
         goto fail;
     if (!read_only) {
+        /* the space close will need, before the closed mark goes: on a
+         * full disk, open fails and the datastore stays closed */
+        if (mc_spares_init(m))
+            goto fail;
         char f[PATH_MAX];
         join(f, sizeof f, m->path, MC_FILE_CLOSED_NAME);
         if (unlink(f) != 0) {
@@ -446,8 +453,9 @@ static int write_file(const char *dir, const char *name, const void *buf, size_t
     return 0;
 }
 
-/* Write the heap's dirty pages, then the management files into dir. */
-static int persist(metall_manager *m)
+/* Write the heap's dirty pages, then the management files: at close into
+ * the space reserved for them (spare.h), at flush as new files. */
+static int persist(metall_manager *m, bool closing)
 {
     pthread_mutex_lock(&m->chunks.lock);
     unsigned nblocks = m->seg.nblocks;
@@ -458,11 +466,13 @@ static int persist(metall_manager *m)
     size_t cl, nl;
     if (build_images(m, m->uuid, &c, &cl, &n, &nl, NULL, NULL))
         return -1;
-    int rc = write_file(m->path, MC_FILE_CHUNKS_NAME, c, cl);
+    int rc = closing ? mc_spare_write(m, MC_SPARE_CHUNKS, c, cl)
+                     : write_file(m->path, MC_FILE_CHUNKS_NAME, c, cl);
     if (!rc)
         rc = hook_step("persist:chunks", m->path);
     if (!rc)
-        rc = write_file(m->path, MC_FILE_NAMES_NAME, n, nl);
+        rc = closing ? mc_spare_write(m, MC_SPARE_NAMES, n, nl)
+                     : write_file(m->path, MC_FILE_NAMES_NAME, n, nl);
     free(c);
     free(n);
     return rc;
@@ -480,7 +490,7 @@ bool metall_flush(metall_manager *m)
     tcache_flush_mine(m);
     chunk_purge_wait(m, true); /* the files are as small as they get once flushed */
     pthread_mutex_lock(&m->meta_lock);
-    int rc = persist(m);
+    int rc = persist(m, false);
     pthread_mutex_unlock(&m->meta_lock);
     return rc == 0;
 }
@@ -524,9 +534,12 @@ bool metall_close(metall_manager *m)
      * punch keeps the blocks) */
     int rc = chunk_pool_drain(m);
     if (rc == 0)
-        rc = persist(m);
-    if (rc == 0)
-        rc = mgmt_write_closed(m->path, m->uuid);
+        rc = persist(m, true);
+    if (rc == 0) {
+        char img[MC_CLOSED_IMAGE_BYTES];
+        mgmt_build_closed(m->uuid, img);
+        rc = mc_spare_write(m, MC_SPARE_CLOSED, img, sizeof img);
+    }
     manager_free(m);
     return rc == 0;
 }
@@ -1038,7 +1051,7 @@ bool metall_object_set_description_at(const char *path, metall_object_kind kind,
         struct named_entry *e = offline_find(&d, kind, name, offset);
         if (!e)
             rc = mc_fail(ENOENT, "%s: no such object", path);
-        else if (named_set_desc(e, text, tl))
+        else if (named_set_desc(&d, e, text, tl))
             rc = mc_fail(ENOMEM, "%s: out of memory", path);
         else
             rc = mgmt_write_names_at(path, uuid, &d);

@@ -9,6 +9,10 @@
  *   PATH/description     the user's description text (plain, optional)
  *   PATH/closed          properly-closed mark; absent while open for writing
  *   PATH/lock            flock target: LOCK_EX by a writer, LOCK_SH by readers
+ *   PATH/chunks.spare, names.spare, closed.spare
+ *                        while open for writing: disk space reserved for
+ *                        what close writes (no format; renamed over chunks,
+ *                        names, closed at close, never read)
  *   PATH/segment/block-NNNNNN   heap block files (sparse, block_size each)
  *
  * Every binary file starts with struct mc_file_header; all integers are
@@ -66,6 +70,8 @@ enum mc_file_kind {
  * into place; a directory so named is never opened as a datastore (an
  * interrupted snapshot may have left it complete but for the rename). */
 #define MC_TMP_INFIX ".metall-tmp-"
+/* Suffix of the files that hold the space close needs (mgmt_spare_*). */
+#define MC_SPARE_SUFFIX ".spare"
 
 struct mc_file_header {
     char magic[8];          /* MC_MAGIC */

@@ -225,17 +225,19 @@ int mgmt_check_closed(const char *path, const uint8_t uuid[16])
     return 0;
 }
 
-int mgmt_write_closed(const char *path, const uint8_t uuid[16])
+void mgmt_build_closed(const uint8_t uuid[16], void *img)
 {
     struct mc_closed_info ci = {(uint64_t)time(NULL), 0};
-    char *img = image_alloc(sizeof ci);
-    if (!img)
-        return mc_fail(ENOMEM, "%s: out of memory", path);
-    memcpy(img + sizeof(struct mc_file_header), &ci, sizeof ci);
+    memset(img, 0, MC_CLOSED_IMAGE_BYTES);
+    memcpy((char *)img + sizeof(struct mc_file_header), &ci, sizeof ci);
     seal(img, MC_FILE_CLOSED, uuid, sizeof ci);
-    int rc = write_image(path, MC_FILE_CLOSED_NAME, img, sizeof(struct mc_file_header) + sizeof ci);
-    free(img);
-    return rc;
+}
+
+int mgmt_write_closed(const char *path, const uint8_t uuid[16])
+{
+    char img[MC_CLOSED_IMAGE_BYTES];
+    mgmt_build_closed(uuid, img);
+    return write_image(path, MC_FILE_CLOSED_NAME, img, sizeof img);
 }
 
 /* ---- chunks ------------------------------------------------------------- */

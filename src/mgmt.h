@@ -21,6 +21,9 @@ int mgmt_write_datastore(const char *path, const uint8_t uuid[16],
  * absent; EBADMSG if damaged. */
 int mgmt_check_closed(const char *path, const uint8_t uuid[16]);
 int mgmt_write_closed(const char *path, const uint8_t uuid[16]);
+/* The closed mark's file image (MC_CLOSED_IMAGE_BYTES bytes into img). */
+#define MC_CLOSED_IMAGE_BYTES (sizeof(struct mc_file_header) + sizeof(struct mc_closed_info))
+void mgmt_build_closed(const uint8_t uuid[16], void *img);
 
 /* Serialise the chunk directory / named objects (caller holds the locks)
  * into a malloc'd file image. copy_nchunks: 0 for the datastore itself;

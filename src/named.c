@@ -12,6 +12,8 @@
 #include "named.h"
 
 #include "error.h"
+#include "layout.h"
+#include "spare.h"
 #include "tcache.h"
 
 #include <stdlib.h>
@@ -116,6 +118,25 @@ static void grow(struct named_dir *d)
     free(old_off);
 }
 
+/* Bytes of an entry's record in the names image (mgmt.c, build_names). */
+static size_t record_size(size_t name_len, size_t desc_len)
+{
+    return sizeof(struct mc_name_record) + ((name_len + desc_len + 7) & ~(size_t)7);
+}
+
+static size_t desc_len_of(const struct named_entry *e)
+{
+    return e->desc ? strlen(e->desc) : 0;
+}
+
+/* Close must be able to write the names image once it holds `more` bytes
+ * of records more (spare.h): 0, or -1 with ENOSPC. Write lock held. */
+static int names_reserved(metall_manager *m, size_t more)
+{
+    return mc_spare_reserve(m, MC_SPARE_NAMES,
+                            mc_names_image_bytes(m->named.record_bytes + more));
+}
+
 int named_insert(struct named_dir *d, const struct named_rec *r)
 {
     if ((r->kind != METALL_OBJECT_ANONYMOUS && lookup(d, r->kind, r->name, r->name_len)) ||
@@ -159,6 +180,7 @@ int named_insert(struct named_dir *d, const struct named_rec *r)
     e->next_off = d->by_off[ob];
     d->by_off[ob] = e;
     d->kind_count[e->kind]++;
+    d->record_bytes += record_size(e->name_len, desc_len_of(e));
     if (++d->count > d->nbuckets)
         grow(d);
     return 0;
@@ -179,6 +201,7 @@ static void unlink_entry(struct named_dir *d, struct named_entry *e)
     *q = e->next_off;
     d->kind_count[e->kind]--;
     d->count--;
+    d->record_bytes -= record_size(e->name_len, desc_len_of(e));
 }
 
 void named_entry_free(struct named_entry *e)
@@ -298,11 +321,13 @@ struct create_req {
 /* Allocate and register under the write lock (held by the caller). */
 static void *create_locked(metall_manager *m, const struct create_req *q)
 {
+    size_t n = q->name ? strlen(q->name) : 0;
+    if (names_reserved(m, record_size(n, 0)))
+        return NULL;
     void *p = q->align > 16 ? metall_aligned_alloc(m, q->align, q->size)
                             : metall_malloc(m, q->size);
     if (!p)
         return NULL;
-    size_t n = q->name ? strlen(q->name) : 0;
     struct named_rec r = {q->kind, q->name ? q->name : "", n, metall_offset_of(m, p),
                           q->size, q->count, q->type_id, NULL, 0};
     if (named_insert(&m->named, &r)) {
@@ -568,7 +593,7 @@ int metall_named_foreach(metall_manager *m,
 }
 
 /* Replace e's description with text (len bytes); ENOMEM. */
-int named_set_desc(struct named_entry *e, const char *text, size_t len)
+int named_set_desc(struct named_dir *d, struct named_entry *e, const char *text, size_t len)
 {
     char *copy = NULL;
     if (len) {
@@ -578,10 +603,12 @@ int named_set_desc(struct named_entry *e, const char *text, size_t len)
         memcpy(copy, text, len);
         copy[len] = '\0';
     }
+    d->record_bytes += record_size(e->name_len, len) - record_size(e->name_len, desc_len_of(e));
     free(e->desc);
     e->desc = copy;
     return 0;
 }
+
 
 static void copy_desc(const struct named_entry *e, char *buf, size_t bufsize)
 {
@@ -602,7 +629,12 @@ static bool set_desc(metall_manager *m, const char *name, const void *ptr, const
     struct named_dir *d = &m->named;
     pthread_rwlock_wrlock(&d->lock);
     struct named_entry *e = name ? named_find(d, METALL_OBJECT_NAMED, name) : entry_of(m, ptr);
-    int rc = e ? named_set_desc(e, text, tl) : 0;
+    size_t old = e ? record_size(e->name_len, desc_len_of(e)) : 0;
+    size_t grown = e ? record_size(e->name_len, tl) : 0;
+    /* a longer record: close must still be able to write it (spare.h) */
+    int rc = grown > old && names_reserved(m, grown - old) ? ENOSPC : 0;
+    if (e && !rc && named_set_desc(d, e, text, tl))
+        rc = ENOMEM;
     pthread_rwlock_unlock(&d->lock);
     if (!e) {
         if (name)
@@ -611,9 +643,9 @@ static bool set_desc(metall_manager *m, const char *name, const void *ptr, const
             mc_fail(ENOENT, "%s: %p is not a registered object", m->path, ptr);
         return false;
     }
-    if (rc)
+    if (rc == ENOMEM)
         return mc_fail(ENOMEM, "%s: out of memory", m->path), false;
-    return true;
+    return rc == 0;
 }
 
 static bool get_desc(metall_manager *m, const char *name, const void *ptr, char *buf,

@@ -31,7 +31,7 @@ void named_remove(struct named_dir *d, struct named_entry *e);
 void named_entry_free(struct named_entry *e);
 
 /* Replace e's description with text (len bytes, 0 = none); -1 on ENOMEM. */
-int named_set_desc(struct named_entry *e, const char *text, size_t len);
+int named_set_desc(struct named_dir *d, struct named_entry *e, const char *text, size_t len);
 
 /* Call fn for every entry of kind (-1: all kinds) until it returns non-zero;
  * fn may remove the entry it is given. */

@@ -22,9 +22,9 @@
 #include "tcache.h"
 
 #include "bin.h"
-#include "datastore.h"
 #include "error.h"
 #include "hook.h"
+#include "options.h"
 #include "sizeclass.h"
 
 #include <stdlib.h>

@@ -131,6 +131,7 @@ struct chunk_dir {
     uint64_t *free_map;      /* bit set = FREE chunk, below nchunks */
     uint32_t nchunks;        /* high-water mark */
     uint32_t max_chunks;     /* capacity / MC_CHUNK_SIZE */
+    uint64_t small_words;    /* bitmap words of all SMALL chunks (the chunks image's size) */
     uint32_t free_hint;      /* lowest free_map word that may have a set bit */
     uint32_t pool[MC_BACKED_POOL]; /* backed free single chunks, a stack */
     uint32_t npool;
@@ -201,6 +202,7 @@ struct named_dir {
     size_t nbuckets;              /* of both tables; power of two */
     size_t count;                 /* all entries */
     size_t kind_count[3];         /* entries by metall_object_kind */
+    size_t record_bytes;          /* bytes of all records in the names image */
 };
 
 /* --- the manager ---------------------------------------------------------- */
@@ -227,6 +229,11 @@ struct metall_manager {
     struct metall_manager *reg_next;  /* registry of open managers */
 
     pid_t pid;                        /* the process that opened it (fork: tcache.c) */
+    /* space reserved for what close writes (spare.c): the sizes of the spare
+     * files of the chunks, names and closed images; written under spare_lock,
+     * read with relaxed atomics */
+    pthread_mutex_t spare_lock;
+    uint64_t spare[3];
     pthread_mutex_t meta_lock;        /* description writes, flush, snapshot */
     char *path;                       /* datastore directory */
     int lock_fd;

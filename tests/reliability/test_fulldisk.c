@@ -14,6 +14,8 @@
  */
 #include "rel_common.h"
 
+#include "hook.h"
+
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 
@@ -180,6 +182,166 @@ static void test_fill_until_enospc(void **state)
     assert_true(n > 20);
 }
 
+static char g_filler[4500];
+
+/* Another writer fills the file system to the last byte. */
+static void fill_the_disk(void)
+{
+    int fd = open(g_filler, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    static char page[4096];
+    while (fd >= 0 && write(fd, page, sizeof page) == (ssize_t)sizeof page)
+        ;
+    while (fd >= 0 && write(fd, page, 1) == 1)
+        ;
+    if (fd >= 0)
+        close(fd);
+}
+
+static int fill_at_persist(const char *point, const char *path)
+{
+    (void)path;
+    if (strcmp(point, "persist:synced") == 0)
+        fill_the_disk();
+    return 0;
+}
+
+/* The review's case: the heap fills the disk, and close must still write
+ * the management files and the closed mark (the space for them is
+ * reserved while the datastore is open), with nothing freed first. Named
+ * objects and descriptions added on the full disk either fit or fail
+ * with ENOSPC; close succeeds either way and everything reopens intact. */
+static int fill_and_close_child(const char *ds)
+{
+    metall_options o = {.capacity = (size_t)1 << 30};
+    metall_manager *m = metall_create_ex(ds, &o);
+    if (!m)
+        return CHILD_CREATE;
+    struct table *t = metall_named_malloc(m, "table", sizeof *t);
+    if (!t)
+        return CHILD_TABLE;
+    memset(t, 0, sizeof *t);
+    /* free 8-byte slots for named objects once the disk is full */
+    enum { NAMES = 2000 };
+    static void *spare_slots[NAMES];
+    void *keep = metall_malloc(m, 8);
+    for (int i = 0; i < NAMES; i++)
+        spare_slots[i] = metall_malloc(m, 8);
+    for (int i = 0; i < NAMES; i++)
+        metall_free(m, spare_slots[i]);
+    if (!keep)
+        return CHILD_TABLE;
+    uint64_t s = 7;
+    int e = 0;
+    for (uint64_t i = 0; i < MAXOBJ; i++) {
+        uint64_t r = rel_splitmix(&s);
+        size_t size = i % 5 == 4 ? ((size_t)1 << 20) + (size_t)(r % (2u << 20))
+                                 : 1 + (size_t)(r % 5000);
+        void *p = metall_malloc(m, size);
+        if (!p) {
+            e = errno;
+            break;
+        }
+        rel_fill(p, size, i);
+        t->e[i].size = size;
+        t->e[i].sum = rel_sum(p, size);
+        t->e[i].off = metall_offset_of(m, p);
+        t->n = i + 1;
+    }
+    if (e != ENOSPC) {
+        fprintf(stderr, "filling ended with errno %d: %s\n", e, metall_errmsg());
+        return CHILD_ERRNO;
+    }
+    /* small objects into the last free slots, then another writer takes
+     * every byte the heap left (less than a chunk) */
+    for (int i = 0; i < 100000 && metall_malloc(m, 64); i++)
+        ;
+    snprintf(g_filler, sizeof g_filler, "%s.filler", ds);
+    fill_the_disk();
+    /* names and descriptions on the full disk: each fits or is ENOSPC */
+    int named = 0, described = 0;
+    for (int i = 0; i < NAMES; i++) {
+        char name[64], desc[600];
+        snprintf(name, sizeof name, "name-%d", i);
+        memset(desc, 'd', sizeof desc - 1);
+        desc[sizeof desc - 1] = '\0';
+        errno = 0;
+        void *p = metall_named_malloc(m, name, 8);
+        if (!p && errno != ENOSPC) {
+            fprintf(stderr, "named_malloc on a full disk: %s\n", metall_errmsg());
+            return CHILD_ERRNO;
+        }
+        if (!p)
+            break;
+        named++;
+        if (metall_named_set_description(m, name, desc))
+            described++;
+        else if (errno != ENOSPC) {
+            fprintf(stderr, "set_description on a full disk: %s\n", metall_errmsg());
+            return CHILD_ERRNO;
+        }
+    }
+    fprintf(stderr, "full: %llu objects, %d more named objects, %d described: %s\n",
+            (unsigned long long)t->n, named, described, metall_errmsg());
+
+    /* and once close has given back the free chunks and pages, the other
+     * writer takes that space too, before the management files are
+     * written (the test hook at the step between) */
+    mc_test_hook = fill_at_persist;
+    if (!metall_close(m)) {
+        fprintf(stderr, "close on the full disk failed: %s\n", metall_errmsg());
+        return CHILD_CLOSE;
+    }
+    /* the names must have run into the full disk, or this tested nothing */
+    return named == NAMES && described == NAMES ? CHILD_FEW : CHILD_OK;
+}
+
+static void test_close_on_full_disk(void **state)
+{
+    (void)state;
+    if (!g_mounted)
+        skip();
+    char mnt[4300], ds[4400];
+    snprintf(mnt, sizeof mnt, "%s/mnt3", g_root);
+    snprintf(ds, sizeof ds, "%s/ds", mnt);
+    int rc = rel_mount_tmpfs(mnt, 64, 0);
+    if (rc) {
+        fprintf(stderr, "cannot mount a third tmpfs (%s): skipping\n", strerror(rc));
+        skip();
+    }
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(fill_and_close_child(ds));
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK;
+    bool consistent = metall_consistent(ds);
+    uint64_t n = 0;
+    int v = consistent ? verify(ds, &n) : -1;
+    /* for writing, it opens only where close could write: on the full
+     * disk it is refused and stays closed; once space is back it opens */
+    errno = 0;
+    metall_manager *m = metall_open(ds);
+    int open_errno = errno;
+    if (m)
+        metall_close(m);
+    bool still = metall_consistent(ds);
+    snprintf(g_filler, sizeof g_filler, "%s.filler", ds);
+    unlink(g_filler);
+    m = metall_open(ds);
+    bool reclosed = m && metall_close(m);
+    rel_umount(mnt);
+    if (!ok)
+        fail_msg("the child failed: %s %d", WIFEXITED(status) ? "exit" : "signal",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    assert_true(consistent);
+    assert_int_equal(v, 0);
+    assert_true(n > 20);
+    assert_int_equal(open_errno, ENOSPC);
+    assert_true(still);
+    assert_true(reclosed);
+}
+
 static void test_snapshot_into_full_destination(void **state)
 {
     (void)state;
@@ -227,6 +389,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill_until_enospc),
         cmocka_unit_test(test_snapshot_into_full_destination),
+        cmocka_unit_test(test_close_on_full_disk),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
