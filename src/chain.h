@@ -82,8 +82,13 @@ int chain_merge(struct mc_chain *c, unsigned keep);
 /* Restore checkpoint id (-1: newest) into the new datastore dst. */
 int chain_restore(struct mc_chain *c, int64_t id, const char *dst);
 
-/* The piece hash (layout.h); len a multiple of 32. */
+/* The piece hash (layout.h); len a power of two, 4 KiB .. 2 MiB. */
 uint64_t mc_piece_hash(const void *p, size_t len);
+/* The same without SIMD (tests check that both agree). */
+uint64_t mc_piece_hash_portable(const void *p, size_t len);
+
+/* Write a whole file in place and fdatasync it (0 or an errno). */
+int mc_write_file_synced(const char *path, const void *buf, size_t len);
 
 /* Build hooks: crash tests stop a process at a named step (METALLC_CKPT_KILL
  * = "step:n" _exits at the n-th time the step is reached). */

@@ -10,7 +10,8 @@
  * leaves every checkpoint >= t restorable, and the next merge redoes it.
  *
  * Restore writes each piece of the result once: the newest delta holding
- * a piece wins, the base fills the rest (copy_file_range, in kernel).
+ * a piece wins, the base fills the rest (read in 4 MiB windows, only the
+ * pieces no delta has are written).
  */
 #include "chain_io.h"
 
@@ -57,35 +58,6 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
         p += r;
         len -= (size_t)r;
         off += r;
-    }
-    return 0;
-}
-
-/* Copy [off, off+len) of in to the same offset of out. */
-static int copy_run(int in, int out, off_t off, size_t len, char *buf, size_t bufsize)
-{
-    while (len) {
-        loff_t io = off, oo = off;
-        ssize_t n = copy_file_range(in, &io, out, &oo, len, 0);
-        if (n > 0) {
-            off += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0)
-            return EBADMSG;
-        if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL)
-            return errno;
-        size_t k = len < bufsize ? len : bufsize; /* across file systems */
-        int rc = pread_all(in, buf, k, off);
-        if (!rc)
-            rc = pwrite_all(out, buf, k, off);
-        if (rc)
-            return rc;
-        off += (off_t)k;
-        len -= k;
     }
     return 0;
 }
@@ -162,12 +134,6 @@ int sink_add(struct mc_sink *s, uint64_t piece, const void *src, uint64_t old_ha
     if (src) {
         memcpy(dst, src, s->piece);
         h = mc_piece_hash(dst, s->piece); /* of the copy: other threads may write src */
-        if (h == 0) {
-            static const char zero[64];
-            for (size_t k = 0; k < s->piece && h == 0; k += 64)
-                if (memcmp(dst + k, zero, 64) != 0)
-                    h = 1; /* a non-zero piece whose hash is 0 (2^-64) */
-        }
     }
     *new_hash = h;
     if (h == old_hash)
@@ -521,16 +487,27 @@ static int restore_base_block(struct mc_chain *c, unsigned b, int out, const uin
         off_t hole = lseek(in, data, SEEK_HOLE);
         if (hole < 0 || hole > end)
             hole = end;
-        for (uint64_t p = first + (uint64_t)data / P; !rc && p < first + ((uint64_t)hole + P - 1) / P;) {
-            if (claimed[p / 64] >> (p % 64) & 1) {
-                p++;
-                continue;
+        /* a window read at once, its unclaimed runs written from memory */
+        for (off_t w = data; !rc && w < hole; w += (off_t)bufsize) {
+            size_t wl = (size_t)(hole - w) < bufsize ? (size_t)(hole - w) : bufsize;
+            rc = pread_all(in, buf, wl, w);
+            uint64_t p0 = first + (uint64_t)w / P, pn = first + ((uint64_t)w + wl + P - 1) / P;
+            for (uint64_t p = p0; !rc && p < pn;) {
+                if (claimed[p / 64] >> (p % 64) & 1) {
+                    p++;
+                    continue;
+                }
+                uint64_t q = p + 1;
+                while (q < pn && !(claimed[q / 64] >> (q % 64) & 1))
+                    q++;
+                off_t a = (off_t)((p - first) * P), e = (off_t)((q - first) * P);
+                if (a < w)
+                    a = w;
+                if (e > w + (off_t)wl)
+                    e = w + (off_t)wl;
+                rc = pwrite_all(out, buf + (a - w), (size_t)(e - a), a);
+                p = q;
             }
-            uint64_t q = p + 1;
-            while (q < first + ((uint64_t)hole + P - 1) / P && !(claimed[q / 64] >> (q % 64) & 1))
-                q++;
-            rc = copy_run(in, out, (off_t)((p - first) * P), (size_t)(q - p) * P, buf, bufsize);
-            p = q;
         }
         pos = hole;
     }

@@ -89,7 +89,7 @@ static int write_in(const char *dir, const char *name, const void *buf, size_t l
 {
     char f[PATH_MAX + 32];
     snprintf(f, sizeof f, "%s/%s", dir, name);
-    int rc = os_write_file_atomic(f, buf, len);
+    int rc = mc_write_file_synced(f, buf, len); /* the manifest commits them */
     return rc ? mc_fail_sys(rc, "cannot write %s", f) : 0;
 }
 

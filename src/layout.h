@@ -177,9 +177,10 @@ _Static_assert(sizeof(struct mc_closed_info) == 16, "closed info layout");
  *       data                     the changed non-zero pieces, in index order
  *       manifest                 struct mc_chain_manifest: written LAST
  *
- * Piece hash: four CRC-32C (raw, initial value 0) over the piece's quarters,
- * mixed to 64 bits; an all-zero piece hashes to 0 and a hash of 0 means a
- * zero piece (no data stored). Pieces of free chunks are zero.
+ * Piece hash (mc_piece_hash, chain.c): a position-keyed multiply-accumulate
+ * over the piece's 8-byte words into 8 lanes, mixed to 64 bits; a hash of 0
+ * means a zero piece (no data stored), and only a zero piece has it.
+ * Pieces of free chunks are zero.
  *
  * Invariants: checkpoint N is complete iff ckpt-N/manifest is valid and its
  * index checksum matches. It is restorable iff complete and N >= base.id and
