@@ -5,12 +5,13 @@
 # datastore not consistent, restores the newest complete checkpoint
 # (iteration 6: the one at 9 was never completed on every rank) and
 # finishes with every value correct.
-# usage: mpi_restart.sh MPIEXEC_AND_FLAGS... -- EXAMPLE RANKS
+# Then metall-checkpoint lists the chain root and restores rank 0's part.
+# usage: mpi_restart.sh MPIEXEC_AND_FLAGS... -- EXAMPLE RANKS TOOL
 set -eu
 run=""
 while [ "$1" != "--" ]; do run="$run $1"; shift; done
 shift
-example=$1 ranks=$2
+example=$1 ranks=$2 tool=$3
 base=${METALLC_TEST_TMPDIR:-/tmp}
 mkdir -p "$base"
 dir=$(mktemp -d "$base/mpi-restart-XXXXXX")
@@ -25,4 +26,17 @@ $run -n "$ranks" "$example" "$dir/nvme/%h/app" "$dir/pfs/chain" 12 3 >"$dir/out2
 grep -q "finished 12 iterations, values correct (restarted from the chain at iteration 6)" "$dir/out2" \
     || fail "restart output: $(cat "$dir/out2")"
 grep -q "ids 3 4$" "$dir/pfs/chain/metall_mpi_chain" || fail "manifest after: $(cat "$dir/pfs/chain/metall_mpi_chain")"
+"$tool" ls "$dir/pfs/chain" >"$dir/ls" || fail "metall-checkpoint ls: $(cat "$dir/ls")"
+grep -q "^  ids 3 4$" "$dir/ls" || fail "ls global manifest: $(cat "$dir/ls")"
+[ "$(grep -c "^rank [0-9]*:$" "$dir/ls")" = "$ranks" ] || fail "ls ranks: $(cat "$dir/ls")"
+grep -Eq "^ +4  complete +delta" "$dir/ls" || fail "ls rows: $(cat "$dir/ls")"
+"$tool" restore "$dir/pfs/chain/subdir-0" --id 3 "$dir/r0" | grep -q "restored checkpoint 3" \
+    || fail "metall-checkpoint restore"
+[ -f "$dir/r0/closed" ] || fail "restored datastore not closed"
+if "$tool" restore "$dir/pfs/chain/subdir-0" --id 1 "$dir/r1" 2>"$dir/err"; then
+    fail "restored a merged checkpoint"
+fi
+grep -q "merged away" "$dir/err" || fail "message: $(cat "$dir/err")"
+if "$tool" bogus 2>/dev/null; then fail "usage error accepted"; fi
+"$tool" --help | grep -q "usage: metall-checkpoint" || fail "--help"
 echo "mpi restart cycle passed"
