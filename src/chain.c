@@ -312,7 +312,8 @@ static int take_lock(struct mc_chain *c, bool exclusive)
     if (rc) {
         close(fd);
         if (rc == EBUSY)
-            return mc_fail(EBUSY, "%s: the chain is being written by another process", c->path);
+            return mc_fail(EBUSY, "%s: the chain is being written (a checkpoint or "
+                                  "merge of another manager or process)", c->path);
         return mc_fail_sys(rc, "%s: cannot lock the chain", c->path);
     }
     c->lock_fd = fd;
@@ -433,9 +434,11 @@ int chain_open(struct mc_chain *c, const char *path, bool exclusive, bool create
             return mc_fail(EINVAL, "%s is neither empty nor a metall-c checkpoint chain",
                            c->path);
     }
-    if (take_lock(c, exclusive))
+    /* the identity first: a foreign chain is EINVAL even while it is busy */
+    bool exists = access(f, F_OK) == 0;
+    if ((exists && read_identity(c, uuid)) || take_lock(c, exclusive))
         return -1;
-    int rc = access(f, F_OK) == 0 ? read_identity(c, uuid) : create_identity(c, uuid, want);
+    int rc = exists ? 0 : create_identity(c, uuid, want);
     if (!rc)
         rc = read_base(c);
     if (rc)

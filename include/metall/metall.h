@@ -236,8 +236,8 @@ typedef struct metall_checkpoint_options {
  * is waited for first.
  * @return true when the checkpoint is complete (or, with @c async, its cut
  *         is taken: see metall_checkpoint_wait()); false with errno:
- *         EINVAL (not a chain of this datastore), EBUSY (another process
- *         writes the chain), ENOSPC, EIO, ENOMEM.
+ *         EINVAL (not a chain of this datastore), EBUSY (another manager
+ *         or process is writing or merging the chain), ENOSPC, EIO, ENOMEM.
  */
 bool metall_checkpoint(metall_manager *m, const char *chain_dir,
                        const metall_checkpoint_options *opt);
