@@ -269,6 +269,15 @@ static void test_concurrent_map_api(void **state) {
     (void)cm.get_allocator();
 }
 
+/* An allocator-aware value without a default constructor (like a JSON
+ * value over a datastore's allocator). */
+struct needs_alloc {
+    using allocator_type = manager::allocator_type<char>;
+    mc::string text;
+    explicit needs_alloc(const allocator_type &a) : text("made with the allocator", a) {}
+    needs_alloc(const needs_alloc &o, const allocator_type &a) : text(o.text, a) {}
+    needs_alloc(needs_alloc &&o, const allocator_type &a) : text(std::move(o.text), a) {}
+};
 using int_store = mc::string_key_store<int>;
 using str_store = mc::string_key_store<mc::string>;
 
@@ -313,6 +322,9 @@ static void test_string_key_store(void **state) {
         assert_int_equal(uni->size(), 299);
         assert_int_equal(uni->count("key9"), 1);
         assert_true(uni->max_id_probe_distance() == 0);
+        auto *na = m.construct<mc::string_key_store<needs_alloc>>("na")(m.get_allocator());
+        assert_true(na->insert("x"));
+        assert_string_equal(na->value(na->find("x")).text.c_str(), "made with the allocator");
     }
     manager m(metall::open_read_only, p);
     auto *uni = m.find<str_store>("uni").first;

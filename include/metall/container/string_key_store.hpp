@@ -24,6 +24,7 @@
 #include <memory>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace metall::container {
@@ -84,9 +85,8 @@ public:
         const id_type id = find_or_new_id(key);
         if (unique_ && map_.count(id))
             return false;
-        element e(std::allocator_arg, map_.get_allocator());
-        std::get<0>(e).assign(key.data(), key.size());
-        map_.emplace(id, std::move(e));
+        map_.emplace(id, element(std::allocator_arg, map_.get_allocator(), make_key(key),
+                                 default_value()));
         return true;
     }
 
@@ -97,8 +97,7 @@ public:
         if (unique_ && map_.count(id))
             std::get<1>(map_.find(id)->second) = value;
         else
-            map_.emplace(id, element(std::allocator_arg, map_.get_allocator(),
-                                     key_string(key.data(), key.size(), map_.get_allocator()),
+            map_.emplace(id, element(std::allocator_arg, map_.get_allocator(), make_key(key),
                                      value));
         return true;
     }
@@ -109,8 +108,7 @@ public:
         if (unique_ && map_.count(id))
             std::get<1>(map_.find(id)->second) = std::move(value);
         else
-            map_.emplace(id, element(std::allocator_arg, map_.get_allocator(),
-                                     key_string(key.data(), key.size(), map_.get_allocator()),
+            map_.emplace(id, element(std::allocator_arg, map_.get_allocator(), make_key(key),
                                      std::move(value)));
         return true;
     }
@@ -183,6 +181,24 @@ public:
     std::uint64_t hash_seed() const { return seed_; }
 
 private:
+    key_string make_key(const key_type &key) {
+        return key_string(key.data(), key.size(), map_.get_allocator());
+    }
+
+    /* A default value, given the store's allocator if it takes one (its
+     * default constructor need not exist: a datastore's allocator has none). */
+    value_type default_value() {
+        using va = rebound<value_type>;
+        if constexpr (std::uses_allocator_v<value_type, va>) {
+            if constexpr (std::is_constructible_v<value_type, std::allocator_arg_t, const va &>)
+                return value_type(std::allocator_arg, va(map_.get_allocator()));
+            else
+                return value_type(va(map_.get_allocator()));
+        } else {
+            return value_type();
+        }
+    }
+
     static id_type hash_key(const key_type &key, std::uint64_t seed) {
         id_type h = metall::detail::murmur_hash_64a(key.data(), key.size(), seed);
         return h == k_no_id ? next_id(h) : h;
