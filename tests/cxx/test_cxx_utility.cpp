@@ -51,6 +51,10 @@ extern "C" {
 
 #include "cxx_test_util.hpp"
 
+#ifdef METALLC_EXPECT_BOOST_VERSION /* built against another Boost: it is that one */
+static_assert(BOOST_VERSION == METALLC_EXPECT_BOOST_VERSION, "not the Boost asked for");
+#endif
+
 using manager = metall::manager;
 namespace mc = metall::container;
 static const std::size_t kCap = (std::size_t)1 << 30;
