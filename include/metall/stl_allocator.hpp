@@ -146,9 +146,22 @@ public:
     void construct(const pointer &p, Args &&...args) const {
         ::new (static_cast<void *>(p.get())) T(std::forward<Args>(args)...);
     }
+    /** Construct a U at the raw address @p p (what allocator_traits and the
+     *  containers pass: no detour through an offset_ptr). */
+    template <class U, class... Args,
+              std::enable_if_t<std::is_constructible_v<U, Args &&...>, int> = 0>
+    void construct(U *p, Args &&...args) const {
+        ::new (const_cast<void *>(static_cast<const volatile void *>(p)))
+            U(std::forward<Args>(args)...);
+    }
 
     /** Destroy the T at @p p. */
     void destroy(const pointer &p) const { p->~T(); }
+    /** Destroy the U at the raw address @p p. */
+    template <class U>
+    void destroy(U *p) const {
+        p->~U();
+    }
 
     /** The C handle of the datastore, or nullptr if it is not open here (a
      *  metall-c extension). */
