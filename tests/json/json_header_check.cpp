@@ -50,6 +50,6 @@ int use_all(const A &alloc) {
     return n + (x == w) + (x != w);
 }
 
-int instantiate(metallc::manager &m) {
+int instantiate(metall::manager &m) {
     return use_all(std::allocator<std::byte>()) + use_all(m.get_allocator<std::byte>());
 }

@@ -12,8 +12,7 @@
 #include <metall/container/experimental/jgraph/jgraph.hpp>
 #include <metall/json/json.hpp>
 
-#include <boost/container/scoped_allocator.hpp>
-#include <boost/container/vector.hpp>
+#include <metall/container/vector.hpp>
 
 #include <cerrno>
 #include <cinttypes>
@@ -39,14 +38,14 @@ extern "C" {
 
 #include "json_test_util.hpp"
 
-namespace mt = metallc; /* the manager's namespace */
+namespace mt = metall;
 namespace mj = metall::json;
 namespace jg = metall::container::experimental::jgraph;
 
-using alloc_t = decltype(std::declval<mt::manager &>().template get_allocator<std::byte>());
+/* the types of Metall's JSON examples */
+using alloc_t = mt::manager::allocator_type<std::byte>;
 using jvalue = mj::value<alloc_t>;
-using jvec = boost::container::vector<
-    jvalue, boost::container::scoped_allocator_adaptor<std::allocator_traits<alloc_t>::rebind_alloc<jvalue>>>;
+using jvec = metall::container::vector<jvalue, mt::manager::scoped_allocator_type<jvalue>>;
 using graph_t = jg::jgraph<alloc_t>;
 
 static const char *kDoc = R"({
@@ -87,8 +86,10 @@ static edge_set expected_edges(int i) {
 /* Builds everything; returns the address of "doc" in this process. */
 static std::uintptr_t build(const std::string &path) {
     mt::manager m(mt::create_only, path.c_str());
-    auto alloc = m.get_allocator<std::byte>();
-    jvalue *doc = m.construct<jvalue>("doc")(mj::parse(kDoc, alloc));
+    if (!m.check_sanity())
+        return 0;
+    auto alloc = m.get_allocator();
+    jvalue *doc = m.construct<jvalue>(mt::unique_instance)(mj::parse(kDoc, alloc));
     jvec *docs = m.construct<jvec>("docs")(alloc);
     for (int i = 0; i < kDocs; ++i)
         docs->emplace_back(mj::parse(doc_text(i), alloc));
@@ -111,7 +112,7 @@ static int verify(const mt::manager &m, bool changed) {
         if (!(c))                                                                                          \
             return __LINE__;                                                                               \
     } while (0)
-    const jvalue *doc = m.find<jvalue>("doc").first;
+    const jvalue *doc = m.find<jvalue>(mt::unique_instance).first;
     const jvec *docs = m.find<jvec>("docs").first;
     const graph_t *g = m.find<graph_t>("graph").first;
     CHECK(doc && docs && g);
@@ -155,7 +156,7 @@ static int verify(const mt::manager &m, bool changed) {
 /* The child's changes: every one allocates through allocators stored in
  * the datastore, now at another address. */
 static void change(mt::manager &m) {
-    jvalue *doc = m.find<jvalue>("doc").first;
+    jvalue *doc = m.find<jvalue>(mt::unique_instance).first;
     jvec *docs = m.find<jvec>("docs").first;
     graph_t *g = m.find<graph_t>("graph").first;
     auto &obj = doc->as_object();
@@ -181,7 +182,9 @@ static int child_main(const char *path, const char *addr_hex) {
         return 3; /* the kernel ignored the flag: no move could be forced */
     try {
         mt::manager m(mt::open_only, path);
-        const auto new_doc = reinterpret_cast<std::uintptr_t>(m.find<jvalue>("doc").first);
+        if (!m.check_sanity())
+            return 6;
+        const auto new_doc = reinterpret_cast<std::uintptr_t>(m.find<jvalue>(mt::unique_instance).first);
         std::fprintf(stderr, "child: doc at %#" PRIxPTR " (was %#" PRIxPTR ")\n", new_doc, old_doc);
         if (new_doc == old_doc || new_doc == 0)
             return 4;
@@ -215,23 +218,28 @@ static void test_reopen_in_other_process(void **) {
     json_tmp_dir dir;
     const std::string path = dir / "ds";
     const std::uintptr_t addr = build(path);
+    assert_true(addr != 0);
     {
         mt::manager m(mt::open_read_only, path.c_str()); /* sanity: verify() accepts it here */
+        assert_true(m.check_sanity() && m.read_only());
         assert_int_equal(verify(m, false), 0);
     }
     assert_int_equal(run_child(path, addr), 0);
     {
         mt::manager m(mt::open_read_only, path.c_str()); /* the child's changes, read-only */
+        assert_true(m.check_sanity());
         assert_int_equal(verify(m, true), 0);
         std::ostringstream os; /* printing needs no writes */
-        mj::pretty_print(os, *m.find<jvalue>("doc").first);
+        mj::pretty_print(os, *m.find<jvalue>(mt::unique_instance).first);
         assert_true(os.str().find("  added by the child : {\n    list : [\n      1,") != std::string::npos);
     }
     mt::manager m(mt::open_only, path.c_str());
-    assert_true(m.destroy<jvalue>("doc"));
+    assert_true(m.check_sanity());
+    assert_true(m.destroy<jvalue>(mt::unique_instance));
     assert_true(m.destroy<jvec>("docs"));
     assert_true(m.destroy<graph_t>("graph"));
-    assert_true(m.find<jvalue>("doc").first == nullptr);
+    assert_true(m.find<jvalue>(mt::unique_instance).first == nullptr);
+    assert_true(m.all_memory_deallocated()); /* JSON and jgraph freed all they held */
 }
 
 /* A child that cannot block the old address would pass vacuously: the
