@@ -5,7 +5,7 @@
 #   scripts/test.sh tsan            # ThreadSanitizer build, thread tests (build-tsan/)
 #   scripts/test.sh fuzz            # clang + libFuzzer: fuzz the management files for 60 s
 #   scripts/test.sh nohwloc         # a build without hwloc: NUMA policies give ENOTSUP
-#   scripts/test.sh boost181        # the C++ tests against Boost 1.81 (Debian's libboost1.81-dev,
+#   scripts/test.sh boost181        # the C++ and JSON tests against Boost 1.81 (Debian's libboost1.81-dev,
 #                                   # fetched with apt-get download, unpacked beside the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,8 +34,9 @@ case "$mode" in
           flags=(-DMETALLC_BOOST_INCLUDE_DIR="$boost" -DMETALLC_USE_MPI=OFF
                  -DMETALLC_BUILD_BENCHMARKS=OFF -DMETALLC_BUILD_TOOLS=OFF -DMETALLC_BUILD_EXAMPLES=OFF)
           target=(--target test_cxx_offset_ptr test_cxx_manager test_cxx_objects test_cxx_utility
-                  test_cxx_reopen test_cxx_threads)
-          select=(-R 'test_cxx|cxx_header') ;;
+                  test_cxx_reopen test_cxx_threads test_json_value test_json_text test_json_graph
+                  test_json_datastore test_json_boost)
+          select=(-R 'test_cxx|cxx_header|test_json|json_header') ;;
   *) echo "usage: $0 [normal|asan|tsan|fuzz|nohwloc|boost181]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${flags[@]}" >/dev/null

@@ -18,6 +18,13 @@
 #include <system_error>
 #include <type_traits>
 
+#include <boost/version.hpp>
+
+/* Built against the Boost the build asked for (METALLC_BOOST_INCLUDE_DIR). */
+#if defined(METALLC_EXPECT_BOOST_VERSION) && BOOST_VERSION != METALLC_EXPECT_BOOST_VERSION
+#error "the JSON tests were not built against the requested Boost"
+#endif
+
 /* Where a counting_alloc's memory is accounted. */
 struct arena {
     long live_blocks = 0;
