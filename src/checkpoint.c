@@ -3,26 +3,41 @@
  * (chain.h), synchronous or asynchronous, and the public restore calls.
  *
  * The cut: under the allocator's locks (as a snapshot) the management
- * images and the map of free chunks are taken; then every piece of the
- * heap image is hashed in place and compared with the piece hash of the
- * chain's newest checkpoint (kept in memory by the manager, or rebuilt from
- * the chain). A changed piece is copied into the sink and hashed again
- * there, so the index always matches the data even while other threads
- * write. Pieces of free chunks are zero and never read.
+ * images and the map of free chunks are taken; then the changed pieces are
+ * found, in one of two ways (docs/checkpoint.md has the trade-offs):
+ *  - hash scan (any file system): every piece of the heap image is hashed
+ *    in place and compared with the piece hash of the chain's newest
+ *    checkpoint (kept in memory by the manager, or rebuilt from the
+ *    chain). A changed piece is copied into the sink and hashed again
+ *    there, so the index always matches the data even while other
+ *    threads write.
+ *  - reflink generation (XFS, btrfs; chain_gen.h): the heap files are
+ *    flushed and their extent maps compared with shadow files that share
+ *    the blocks of the last cut; the changed ranges are cloned into the
+ *    shadows, and the job reads them from there (never from the live
+ *    heap), hashes them against the table and copies the changed ones.
+ *    The first checkpoint of a manager into a chain hashes instead and
+ *    builds the generation. Only with METALLC_CKPT_DETECT=reflink: the
+ *    flush at the cut costs more than a hash scan where it was measured.
+ * Pieces of free chunks are zero and never read.
  *
  * Sync: the sink writes as it fills; the manifest is written last, then
- * retention (chain_merge) runs on a background thread. Async: the changed
- * pieces stay staged in memory, the call returns after the scan, and a
- * background thread writes them, the manifest and merges. One job at a
- * time per manager: a later checkpoint, metall_checkpoint_wait() and
- * metall_close() join the pending one.
+ * retention (chain_merge) runs on a background thread. Async: the call
+ * returns after the cut; a background thread writes the changed pieces
+ * (hash scan: staged in memory by the cut; reflink: read from the frozen
+ * shadows), the manifest, and merges. One job at a time per manager: a
+ * later checkpoint, metall_checkpoint_wait() and metall_close() join the
+ * pending one.
  *
  * Lock order: ck->mu (one checkpoint call at a time) -> m->meta_lock ->
  * the allocator's locks (mc_ds_cut). The background thread takes none of
- * them: it owns its job (chain lock, staged pieces, images).
+ * them: it owns its job (chain lock, staged pieces, images) and, while it
+ * runs, ck's hash table and generation (the caller joins it before
+ * touching them).
  */
 #include "checkpoint.h"
 
+#include "chain_gen.h"
 #include "chain_io.h"
 #include "chunk.h"
 #include "datastore.h"
@@ -39,11 +54,21 @@
 
 #define MSG_MAX 1024
 
+struct mc_ckpt;
+
 /* One background job: finishing an async checkpoint and/or merging. */
 struct job {
     struct mc_chain chain;
     struct mc_sink sink;
     bool finish;                   /* write the sink, mgmt files, manifest */
+    bool collect;                  /* first: the changed pieces from the generation */
+    struct mc_ckpt *ck;            /* collect: its table and generation */
+    struct mc_gen_runs runs;       /* collect: the changed pages */
+    uint8_t *free_ch;              /* collect: the cut's free chunks */
+    uint64_t live;                 /* collect: pieces of the heap at the cut */
+    double collect_s, write_s;
+    uint64_t read_pieces;
+    bool wrote;                    /* job_finish ran to its end */
     bool merge;
     unsigned keep;
     struct mc_chain_manifest man;
@@ -54,8 +79,16 @@ struct job {
     char msg[MSG_MAX];
 };
 
+enum { DETECT_AUTO, DETECT_HASH, DETECT_REFLINK };
+
 struct mc_ckpt {
     pthread_mutex_t mu;
+    /* how changes are found */
+    int detect;                    /* METALLC_CKPT_DETECT */
+    bool gen_off;                  /* the file system cannot reflink */
+    bool gen_ok;                   /* gen matches the table (checkpoint id) */
+    struct mc_gen gen;
+    struct mc_ckpt_stats stats;    /* of the last checkpoint */
     /* the piece hashes of the newest checkpoint this manager wrote */
     char chain[PATH_MAX];
     uint8_t chain_uuid[16];
@@ -77,6 +110,8 @@ static void job_free(struct job *j)
         return;
     sink_close(&j->sink);
     chain_close(&j->chain);
+    free(j->runs.v);
+    free(j->free_ch);
     free(j->chunks);
     free(j->names);
     free(j->desc);
@@ -93,12 +128,57 @@ static int write_in(const char *dir, const char *name, const void *buf, size_t l
     return rc ? mc_fail_sys(rc, "cannot write %s", f) : 0;
 }
 
-/* Everything after the scan: pieces, index, management files, manifest. */
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Reflink: the pieces the cut found changed, read from the generation
+ * (frozen at the cut), in piece order with the zero pieces of free chunks;
+ * only those whose hash differs from the table's go to the sink. */
+static int collect(struct job *j)
+{
+    double t0 = now_s();
+    struct mc_ckpt *ck = j->ck;
+    size_t P = j->sink.piece;
+    uint64_t pages = P / MC_GEN_PAGE, per_chunk = MC_CHUNK_SIZE / P;
+    char *buf = malloc(P);
+    if (!buf)
+        return mc_fail(ENOMEM, "out of memory");
+    size_t r = 0;
+    int rc = 0;
+    for (uint64_t p = 0; !rc && p < ck->npieces; p++) {
+        uint64_t *t = &ck->table[p];
+        if (p >= j->live || j->free_ch[p / per_chunk]) {
+            if (*t)
+                rc = sink_add(&j->sink, p, NULL, *t, t);
+            continue;
+        }
+        while (r < j->runs.n && j->runs.v[r].first + j->runs.v[r].n <= p * pages)
+            r++;
+        if (r == j->runs.n || j->runs.v[r].first >= (p + 1) * pages)
+            continue; /* unchanged since the last cut */
+        j->read_pieces++;
+        rc = gen_read(&ck->gen, p * P, buf, P);
+        if (!rc)
+            rc = sink_add(&j->sink, p, buf, *t, t);
+    }
+    free(buf);
+    j->collect_s = now_s() - t0;
+    return rc;
+}
+
+/* Everything after the cut: pieces, index, management files, manifest. */
 static int job_finish(struct job *j)
 {
     struct mc_chain *c = &j->chain;
     char dir[PATH_MAX];
     uint32_t crc;
+    if (j->collect && collect(j))
+        return -1;
+    double t0 = now_s();
     if (sink_finish(&j->sink) || chain_ckpt_dir(c, j->man.id, dir, sizeof dir))
         return -1;
     mc_ckpt_killpoint("ckpt-data");
@@ -119,6 +199,8 @@ static int job_finish(struct job *j)
     if (chain_write_manifest(c, &j->man))
         return -1;
     mc_ckpt_killpoint("ckpt-done");
+    j->write_s = now_s() - t0;
+    j->wrote = true;
     return 0;
 }
 
@@ -138,6 +220,17 @@ static void *job_main(void *arg)
     return NULL;
 }
 
+/* What the job adds to the last checkpoint's figures. */
+static void note_job(struct mc_ckpt *ck, const struct job *j)
+{
+    if (!j->wrote)
+        return;
+    ck->stats.collect_s = j->collect_s;
+    ck->stats.write_s = j->write_s;
+    ck->stats.read_pieces = j->read_pieces;
+    ck->stats.changed = j->sink.n;
+}
+
 /* Join the pending job; its failure is kept for metall_checkpoint_wait(). */
 static void join(struct mc_ckpt *ck)
 {
@@ -146,6 +239,7 @@ static void join(struct mc_ckpt *ck)
         return;
     pthread_join(ck->thread, NULL);
     ck->job = NULL;
+    note_job(ck, j);
     if (j->rc) {
         if (j->finish)
             ck->id = -1; /* the chain does not hold what the table says */
@@ -163,6 +257,7 @@ static int start(struct mc_ckpt *ck, struct job *j)
         return 0;
     }
     job_main(j);
+    note_job(ck, j);
     int rc = j->rc;
     if (rc) {
         ck->id = j->finish ? -1 : ck->id;
@@ -186,6 +281,10 @@ static struct mc_ckpt *ckpt_of(metall_manager *m)
     if (!m->ckpt && (m->ckpt = calloc(1, sizeof *m->ckpt))) {
         pthread_mutex_init(&m->ckpt->mu, NULL);
         m->ckpt->id = -1;
+        const char *d = getenv("METALLC_CKPT_DETECT");
+        m->ckpt->detect = d && strcmp(d, "hash") == 0      ? DETECT_HASH
+                          : d && strcmp(d, "reflink") == 0 ? DETECT_REFLINK
+                                                           : DETECT_AUTO;
     }
     pthread_mutex_unlock(&m->meta_lock);
     if (!m->ckpt)
@@ -200,6 +299,7 @@ static int prepare_table(struct mc_ckpt *ck, struct mc_chain *c, int64_t newest,
                 strcmp(ck->chain, c->path) == 0 &&
                 memcmp(ck->chain_uuid, c->info.chain_uuid, 16) == 0;
     if (!mine) {
+        ck->gen_ok = false; /* the generation matched another state */
         free(ck->table);
         ck->table = NULL;
         ck->npieces = 0;
@@ -259,7 +359,97 @@ static int scan(metall_manager *m, struct mc_ckpt *ck, struct mc_sink *s, const 
     return 0;
 }
 
-/* Take the cut and scan: fills j (chain open and locked by the caller). */
+/* Build the generation anew (before the hash scan that records the
+ * chain's state: pages written after the clone differ at the next cut).
+ * A file system that cannot clone turns it off (auto) or fails (reflink). */
+static int establish(metall_manager *m, struct mc_ckpt *ck, unsigned nblocks)
+{
+    double t0 = now_s();
+    int rc = gen_possible(m->path) ? gen_reset(&ck->gen, m->path, m->seg.block_size)
+                                   : mc_fail(EOPNOTSUPP, "%s: file system block larger "
+                                                         "than a page", m->path);
+    for (unsigned b = 0; !rc && b < nblocks; b++)
+        rc = gen_track(&ck->gen, m->seg.fds[b], b);
+    ck->stats.map_s += now_s() - t0;
+    if (!rc) {
+        ck->gen_ok = true;
+        return 0;
+    }
+    if (ck->detect == DETECT_REFLINK)
+        return -1;
+    if (errno == EOPNOTSUPP)
+        ck->gen_off = true; /* this datastore's file system: hash scans only */
+    gen_free(&ck->gen, true);
+    mc_error_clear();
+    return 0;
+}
+
+/* Reflink cut: the changed runs of every block (new blocks start empty). */
+static int gen_cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, unsigned nblocks)
+{
+    struct mc_gen *g = &ck->gen;
+    double t0 = now_s();
+    g->extents = 0;
+    g->flush_s = 0;
+    int rc = 0;
+    for (unsigned b = 0; !rc && b < nblocks; b++) {
+        if (b >= g->n)
+            rc = gen_track_empty(g, b);
+        if (!rc)
+            rc = gen_diff(g, m->seg.fds[b], b, &j->runs);
+    }
+    ck->stats.flush_s = g->flush_s;
+    ck->stats.map_s = now_s() - t0 - g->flush_s;
+    ck->stats.extents = g->extents;
+    ck->stats.runs = j->runs.n;
+    return rc;
+}
+
+/* Hash every piece; the changed ones go to the sink. */
+static int hash_cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, const uint8_t *free_ch,
+                    uint64_t live)
+{
+    double t0 = now_s();
+    int rc = scan(m, ck, &j->sink, free_ch, live);
+    ck->stats.scan_s = now_s() - t0;
+    ck->stats.changed = j->sink.n;
+    return rc;
+}
+
+/* Find the changed pieces: from the generation when it is valid (the
+ * pieces are then read by the job), else by a hash scan. */
+static int find_changes(metall_manager *m, struct mc_ckpt *ck, struct job *j, bool full,
+                        unsigned nblocks, uint8_t **free_ch, uint64_t live)
+{
+    /* opt-in only: on the file systems measured, the flush of the cut costs
+     * more than hashing the whole heap (docs/checkpoint.md) */
+    bool want = !m->read_only && !ck->gen_off && ck->detect == DETECT_REFLINK;
+    if (want && !full && ck->gen_ok) {
+        ck->stats.method = MC_CKPT_REFLINK;
+        if (gen_cut(m, ck, j, nblocks) == 0) {
+            j->collect = true;
+            j->ck = ck;
+            j->live = live;
+            j->free_ch = *free_ch; /* the job's now */
+            *free_ch = NULL;
+            return 0;
+        }
+        ck->gen_ok = false;
+        if (ck->detect == DETECT_REFLINK)
+            return -1;
+        mc_error_clear(); /* e.g. no space for the clones: hash this time */
+        j->runs.n = 0;
+    }
+    ck->stats.method = MC_CKPT_HASH;
+    if (want && establish(m, ck, nblocks))
+        return -1;
+    if (want && ck->gen_ok)
+        ck->stats.method = MC_CKPT_HASH_GEN;
+    return hash_cut(m, ck, j, *free_ch, live);
+}
+
+/* Take the cut and find the changes: fills j (chain open and locked by
+ * the caller). */
 static int cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, int64_t id, bool full,
                size_t flush_at)
 {
@@ -284,7 +474,7 @@ static int cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, int64_t id,
     if (!rc)
         rc = sink_open(&j->sink, c, id, full, flush_at);
     if (!rc)
-        rc = scan(m, ck, &j->sink, free_ch, live);
+        rc = find_changes(m, ck, j, full, nblocks, &free_ch, live);
     pthread_mutex_unlock(&m->meta_lock);
     free(free_ch);
     j->info = (struct mc_datastore_info){m->seg.capacity, m->seg.block_size, MC_CHUNK_SIZE,
@@ -354,8 +544,10 @@ int mc_checkpoint(metall_manager *m, const char *chain_dir, const metall_checkpo
     struct mc_ckpt *ck = ckpt_of(m);
     if (!ck)
         return -1;
+    double t0 = now_s();
     pthread_mutex_lock(&ck->mu);
     join(ck);
+    memset(&ck->stats, 0, sizeof ck->stats);
     struct job *j = job_new();
     bool full = false, async = opt && opt->async;
     int rc = j ? open_chain(m, j, chain_dir, id, &full) : mc_fail(ENOMEM, "out of memory");
@@ -364,14 +556,21 @@ int mc_checkpoint(metall_manager *m, const char *chain_dir, const metall_checkpo
                                   : (size_t)32 << 20;
     if (!rc)
         rc = cut(m, ck, j, j->man.id, full, stage);
+    if (!rc && j->collect) /* the job reads the pieces: nothing to hold in memory */
+        j->sink.flush_at = (size_t)32 << 20;
+    ck->stats.cut_s = now_s() - t0;
     if (!rc && full)
         rc = finish_full(ck, j);
     if (!rc) {
         j->keep = opt ? opt->keep : 0;
         j->merge = !defer_merge;
         j->finish = async && !full;
-        if (!j->finish && (rc = job_finish(j)))
-            ck->id = -1;
+        if (!j->finish) {
+            rc = job_finish(j);
+            note_job(ck, j);
+            if (rc)
+                ck->id = -1;
+        }
     }
     if (!rc && (j->finish || j->merge)) {
         rc = start(ck, j);
@@ -380,6 +579,7 @@ int mc_checkpoint(metall_manager *m, const char *chain_dir, const metall_checkpo
             ck->id = -1;
         job_free(j);
     }
+    ck->stats.blocked_s = now_s() - t0;
     pthread_mutex_unlock(&ck->mu);
     return rc;
 }
@@ -451,6 +651,8 @@ void mc_checkpoint_close(metall_manager *m)
     join(ck);
     pthread_mutex_unlock(&ck->mu);
     pthread_mutex_destroy(&ck->mu);
+    /* first, so that close writes the heap back in place, not copied on write */
+    gen_free(&ck->gen, true);
     free(ck->table);
     free(ck);
     m->ckpt = NULL;
@@ -494,6 +696,22 @@ bool metall_internal_checkpoint(metall_manager *m, const char *chain_dir,
     if (!m || !chain_dir || !*chain_dir)
         return mc_fail(EINVAL, "metall_checkpoint: NULL manager or chain"), false;
     return mc_checkpoint(m, chain_dir, opt, id, defer_merge) == 0;
+}
+
+bool metall_internal_checkpoint_stats(metall_manager *m, struct mc_ckpt_stats *out)
+{
+    mc_error_clear();
+    if (!m || !out)
+        return mc_fail(EINVAL, "metall_internal_checkpoint_stats: NULL argument"), false;
+    memset(out, 0, sizeof *out);
+    struct mc_ckpt *ck = m->ckpt;
+    if (!ck)
+        return true;
+    pthread_mutex_lock(&ck->mu);
+    join(ck);
+    *out = ck->stats;
+    pthread_mutex_unlock(&ck->mu);
+    return true;
 }
 
 bool metall_internal_checkpoint_merge(metall_manager *m, const char *chain_dir, unsigned keep)

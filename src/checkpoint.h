@@ -20,6 +20,26 @@ void mc_checkpoint_close(metall_manager *m);
 
 
 
+/* How the last checkpoint found its changes, and what each step took (for
+ * tests and benchmarks/checkpoint). */
+enum { MC_CKPT_HASH = 1, MC_CKPT_HASH_GEN = 2, MC_CKPT_REFLINK = 3 };
+struct mc_ckpt_stats {
+    int method;          /* MC_CKPT_*: hash scan; hash scan + generation rebuilt; reflink */
+    double blocked_s;    /* the call, start to return */
+    double cut_s;        /* of which the cut (management images, change detection) */
+    double flush_s;      /* reflink: writing back the heap files */
+    double map_s;        /* reflink: mapping, comparing, cloning into the generation */
+    double scan_s;       /* hash scan */
+    double collect_s;    /* reflink: reading the changed pieces from the generation */
+    double write_s;      /* writing to the chain (sink, index, files, manifest) */
+    uint64_t extents;    /* reflink: extents mapped */
+    uint64_t runs;       /* reflink: changed ranges found */
+    uint64_t read_pieces;/* reflink: pieces read from the generation */
+    uint64_t changed;    /* index entries written */
+};
+/* The last checkpoint's figures (joins a pending job first). Exported. */
+bool metall_internal_checkpoint_stats(metall_manager *m, struct mc_ckpt_stats *out);
+
 /* The same, exported for libmetallc_mpi (declared again in mpi/checkpoint.c). */
 bool metall_internal_checkpoint(metall_manager *m, const char *chain_dir,
                                 const metall_checkpoint_options *opt, int64_t id,

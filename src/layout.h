@@ -14,6 +14,11 @@
  *                        what close writes (no format; renamed over chunks,
  *                        names, closed at close, never read)
  *   PATH/segment/block-NNNNNN   heap block files (sparse, block_size each)
+ *   PATH/.metall-ckpt/block-NNNNNN
+ *                        while a manager checkpoints on a reflink file system:
+ *                        shadow files sharing the heap's blocks as of the last
+ *                        checkpoint (chain_gen.h; no format, never read after
+ *                        a restart, removed at close and by the next manager)
  *
  * Every binary file starts with struct mc_file_header; all integers are
  * little-endian (the format is only read on the architecture that wrote it
@@ -66,6 +71,8 @@ enum mc_file_kind {
 #define MC_FILE_LOCK_NAME "lock"
 #define MC_SEGMENT_DIR "segment"
 #define MC_BLOCK_FMT "segment/block-%06u"
+#define MC_GEN_DIR ".metall-ckpt"
+#define MC_GEN_BLOCK_FMT "block-%06u"
 /* Snapshots and copies are built in DST.metall-tmp-PID-RANDOM and renamed
  * into place; a directory so named is never opened as a datastore (an
  * interrupted snapshot may have left it complete but for the rename). */

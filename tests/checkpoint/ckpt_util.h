@@ -82,6 +82,33 @@ static inline bool cu_same(const char *a, const char *b)
     }
 }
 
+#include "checkpoint.h"
+
+/* The detection the tests ask for (METALLC_CKPT_DETECT; the reflink runs
+ * set it on a loop-mounted XFS), and a check that the last checkpoint of m
+ * used it: a reflink delta after the manager's first checkpoint into a
+ * chain, a hash scan (generation rebuilt) for that first one. */
+static inline bool cu_reflink(void)
+{
+    const char *d = getenv("METALLC_CKPT_DETECT");
+    return d && strcmp(d, "reflink") == 0;
+}
+
+static inline struct mc_ckpt_stats cu_stats(metall_manager *m)
+{
+    struct mc_ckpt_stats st;
+    assert_true(metall_internal_checkpoint_stats(m, &st));
+    return st;
+}
+
+static inline void cu_check_method(metall_manager *m, bool first)
+{
+    struct mc_ckpt_stats st = cu_stats(m);
+    int want = !cu_reflink() ? st.method : first ? MC_CKPT_HASH_GEN : MC_CKPT_REFLINK;
+    if (st.method != want)
+        fail_msg("checkpoint found its changes by method %d, not %d", st.method, want);
+}
+
 /* Write n random bytes at random places of the len bytes at p. */
 static inline void cu_scribble(unsigned char *p, size_t len, size_t n, uint64_t *seed)
 {

@@ -58,6 +58,7 @@ static void test_every_id(void **state)
     metall_checkpoint_options o = {.keep = 100};
     TU_FAILS(metall_checkpoint_latest(chain) == -1, ENOENT, chain);
     assert_true(metall_checkpoint(m, chain, &o));
+    cu_check_method(m, true);
     snap(m, dir, 1);
     assert_int_equal(metall_checkpoint_latest(chain), 1);
     uint64_t seed = 7;
@@ -74,6 +75,10 @@ static void test_every_id(void **state)
         if (id == 5)
             memset(d, 0, 2 * MiB);                 /* zero pieces */
         assert_true(metall_checkpoint(m, chain, &o));
+        cu_check_method(m, false);
+        struct mc_ckpt_stats st = cu_stats(m);
+        if (cu_reflink() && id != 3 && id != 5) /* only the changed pages were read */
+            assert_true(st.read_pieces >= st.changed && st.read_pieces <= 50);
         snap(m, dir, id);
         assert_int_equal(metall_checkpoint_latest(chain), id);
         if (id != 3 && id != 5)
@@ -92,6 +97,7 @@ static void test_every_id(void **state)
     d = metall_find(m, "data");
     d[12345] ^= 1;
     assert_true(metall_checkpoint(m, chain, &o));
+    cu_check_method(m, true); /* a new manager: its generation is rebuilt */
     assert_int_equal(metall_checkpoint_latest(chain), 7);
     assert_int_equal(delta_bytes(dir, 7), 4096);
     snap(m, dir, 7);

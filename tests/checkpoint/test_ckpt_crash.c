@@ -13,14 +13,29 @@
  *  - a restore that was killed left no datastore at its destination;
  *  - the chain takes the next checkpoint (the dead writer's lock is gone).
  *
+ * With METALLC_CKPT_DETECT=reflink (run on a loop-mounted XFS) the steps
+ * of the reflink generation are killed too: its reset and first clone
+ * (reached once per manager), the flush and the clone of the changed
+ * ranges of every later checkpoint. Then also: the generation left in the
+ * dead datastore is no datastore, and removing the datastore removes it.
+ *
  * Usage: ckpt_crash [MAX_N]   each step killed at its 1st..MAX_N-th time
  */
 #include "ckpt_util.h"
 
 #include <signal.h>
 
-static const char *steps[] = {"ckpt-data",    "ckpt-manifest", "ckpt-done",      "merge-started",
-                              "merge-applied", "merge-done",   "restore-base", "restore-written"};
+static const struct {
+    const char *name;
+    int max_n;      /* times the child reaches it at least (0: MAX_N) */
+    bool reflink;   /* a step of the reflink generation */
+} steps[] = {
+    {"ckpt-data", 0, false},     {"ckpt-manifest", 0, false}, {"ckpt-done", 0, false},
+    {"merge-started", 0, false}, {"merge-applied", 0, false}, {"merge-done", 0, false},
+    {"restore-base", 0, false},  {"restore-written", 0, false},
+    {"gen-reset", 1, true},      {"gen-tracked", 1, true},    {"gen-flushed", 0, true},
+    {"gen-reshared", 0, true},
+};
 
 static void child(const char *dir, const char *kill, int fd)
 {
@@ -87,6 +102,13 @@ static void check_after(const char *dir, int32_t started)
         if (tu_exists(tu_path(dir, r)))
             assert_true(metall_consistent(tu_path(dir, r)));
     }
+    /* a generation left in the dead datastore is no datastore, and goes
+     * with it */
+    if (tu_exists(tu_path(dir, "ds/" MC_GEN_DIR))) {
+        assert_null(metall_open(tu_path(dir, "ds/" MC_GEN_DIR)));
+        assert_true(metall_remove(tu_path(dir, "ds")));
+        assert_false(tu_exists(tu_path(dir, "ds")));
+    }
     /* the chain goes on: the dead writer's lock is gone */
     assert_true(metall_restore(chain, latest, tu_path(dir, "again")));
     metall_manager *m = metall_open(tu_path(dir, "again"));
@@ -103,11 +125,14 @@ static void test_kill_points(void **state)
     const char *top = *state;
     int kills = 0;
     for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
-        for (int n = 1; n <= g_max_n; n++) {
+        if (steps[s].reflink && !cu_reflink())
+            continue;
+        int max_n = steps[s].max_n && steps[s].max_n < g_max_n ? steps[s].max_n : g_max_n;
+        for (int n = 1; n <= max_n; n++) {
             char dir[PATH_MAX], kill[64];
-            snprintf(dir, sizeof dir, "%s/%s-%d", top, steps[s], n);
+            snprintf(dir, sizeof dir, "%s/%s-%d", top, steps[s].name, n);
             assert_int_equal(mkdir(dir, 0755), 0);
-            snprintf(kill, sizeof kill, "%s:%d", steps[s], n);
+            snprintf(kill, sizeof kill, "%s:%d", steps[s].name, n);
             int p[2];
             assert_int_equal(pipe(p), 0);
             pid_t pid = fork();

@@ -54,14 +54,17 @@ static void test_async_while_writing(void **state)
         assert_int_equal(pthread_create(&w[i].t, NULL, work, &w[i]), 0);
     }
     metall_checkpoint_options co = {.keep = 100, .async = true};
-    for (int r = 0; r < g_rounds; r++)
+    for (int r = 0; r < g_rounds; r++) {
         assert_true(metall_checkpoint(m, chain, &co));
+        cu_check_method(m, r == 0);
+    }
     assert_true(metall_checkpoint_wait(m));
     atomic_store(&stop, true);
     for (int i = 0; i < NTHREADS; i++)
         pthread_join(w[i].t, NULL);
     co.async = false;
     assert_true(metall_checkpoint(m, chain, &co));
+    cu_check_method(m, false);
     assert_true(metall_snapshot(m, tu_path(dir, "snap")));
     assert_true(metall_close(m));
     int64_t last = metall_checkpoint_latest(chain);
