@@ -19,6 +19,8 @@
  */
 #include <metall/metall_mpi.h>
 
+#include "checkpoint.h" /* metall_internal_checkpoint_stats: where the time went */
+
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -215,9 +217,15 @@ int main(int argc, char **argv)
         } else {
             sync_t[ns++] = tt;
         }
+        struct mc_ckpt_stats st;
+        if (!metall_internal_checkpoint_stats(m, &st))
+            die("stats");
         if (rank == 0)
-            printf("csv,delta,%d,%s,%.4f,%.4f,%.0f,%.0f,%.3f\n", k + 1, async ? "async" : "sync",
-                   tb, tt, written, changed, ratio[k]);
+            printf("csv,delta,%d,%s,%.4f,%.4f,%.0f,%.0f,%.3f,method,%d,flush,%.3f,map,%.3f,"
+                   "scan,%.3f,collect,%.3f,write,%.3f,runs,%llu,read,%llu\n",
+                   k + 1, async ? "async" : "sync", tb, tt, written, changed, ratio[k],
+                   st.method, st.flush_s, st.map_s, st.scan_s, st.collect_s, st.write_s,
+                   (unsigned long long)st.runs, (unsigned long long)st.read_pieces);
     }
     /* restore of the newest vs a full copy, alternately */
     double *rest_t = calloc((size_t)reps, sizeof(double)), *copy_t = calloc((size_t)reps, sizeof(double));
