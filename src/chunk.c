@@ -193,6 +193,17 @@ static inline uint32_t align_up(uint32_t i, uint32_t a) { return (i + a - 1) & ~
  * takes the file's inode lock: per-chunk calls serialise threads). */
 #define MC_LOOKAHEAD 8
 
+/* Chunks backed beyond a run that raises the high-water mark: at most a
+ * quarter of the heap, so a small datastore backs only what it uses. (A
+ * fixed 8 made every tiny datastore allocate 16 MiB of disk and punch it
+ * again at close: on a file system mounted with -o discard each of those
+ * punches becomes a discard that every later fsync waits for.) */
+static uint32_t lookahead(const struct chunk_dir *cd)
+{
+    uint32_t q = cd->nchunks / 4;
+    return q < MC_LOOKAHEAD - 1 ? q : MC_LOOKAHEAD - 1;
+}
+
 /* Look-ahead chunks are prefaulted once the heap has this many chunks. */
 #define MC_PREFAULT_MIN_CHUNKS 64
 
@@ -207,7 +218,7 @@ static void extend(metall_manager *m, uint32_t idx, uint32_t n)
     uint32_t end = idx + n;
     /* prefaulting (NUMA, METALLC_POPULATE) must not run under the lock */
     if (!m->seg.numa && !m->seg.populate)
-        end = end + MC_LOOKAHEAD - 1 < mapped ? end + MC_LOOKAHEAD - 1 : mapped;
+        end = end + lookahead(cd) < mapped ? end + lookahead(cd) : mapped;
     uint32_t first_fresh = cd->nchunks;
     set_high_water(m, end);
     if (end == idx + n)
@@ -325,7 +336,7 @@ static uint32_t alloc_once(metall_manager *m, uint32_t n, uint32_t align, int ki
                     m->seg.capacity);
             return MC_NONE;
         }
-        uint32_t hwm = idx + n > cd->nchunks ? idx + n + MC_LOOKAHEAD : cd->nchunks;
+        uint32_t hwm = idx + n > cd->nchunks ? idx + n + lookahead(cd) : cd->nchunks;
         if (image_reserved(m, hwm, kind, cls)) {
             pthread_mutex_unlock(&cd->lock);
             return MC_NONE;
