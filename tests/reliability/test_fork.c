@@ -10,9 +10,12 @@
  *    (false, EPERM) without hanging and without touching the datastore;
  *  - a long-lived child does not keep its parent's datastore locked: the
  *    parent closes, and the datastore opens again while the child lives.
- * Every child runs under an alarm: a hang is reported as such.
+ * A hang is told from slowness by the state of the child's threads, never
+ * by a clock (rel_child.h): a child whose threads all sleep in untimed
+ * waits without waking up is stuck; a slow one is waited for.
  */
 #include "rel_common.h"
+#include "rel_child.h"
 
 #include "hook.h"
 
@@ -41,22 +44,32 @@ static void path_in(char *out, size_t size, const char *name)
         }                                                                                   \
     } while (0)
 
-/* Wait for a child that runs under alarm(): fail on a hang or a failure. */
+static pid_t g_parent;
+
+/* Wait for a child: fail if it got stuck (where it waits is printed) or
+ * if it failed. */
 static void wait_child(pid_t pid, const char *what)
 {
     int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
-        fail_msg("%s: the child hung (killed by its alarm)", what);
+    if (rel_wait_child(pid, &st, what))
+        fail_msg("%s: the child hung (every thread asleep for good; see above)", what);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("%s: the child failed (%s %d)", what, WIFEXITED(st) ? "exit" : "signal",
                  WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 }
 
+/* fork() whose child dies with the test */
+static pid_t fork_child(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        rel_child_init(g_parent);
+    return pid;
+}
+
 /* In a child: a datastore of its own works. */
 static void child_own_datastore(const char *ds)
 {
-    alarm(30);
     mc_test_hook = NULL; /* the parent's test hook is not for the child */
     metall_manager *c = metall_create(ds);
     CHILD_CHECK(c != NULL);
@@ -134,7 +147,7 @@ static void test_fork_while_registry_locked(void **state)
         while (g_phase < 1)
             pthread_cond_wait(&g_cv, &g_mu);
         pthread_mutex_unlock(&g_mu);
-        pid_t pid = fork();
+        pid_t pid = fork_child();
         assert_true(pid >= 0);
         if (pid == 0)
             child_own_datastore(own);
@@ -178,7 +191,7 @@ static void test_fork_under_churn(void **state)
     for (int i = 0; i < 40; i++) {
         char own[4200];
         snprintf(own, sizeof own, "%s/own-%d", g_root, i);
-        pids[i] = fork();
+        pids[i] = fork_child();
         if (pids[i] == 0)
             child_own_datastore(own);
     }
@@ -213,10 +226,9 @@ static void test_child_uses_parent_manager(void **state)
     char *big = metall_malloc(m, 3 << 20);
     assert_non_null(big);
     memset(big, 0x22, 3 << 20);
-    pid_t pid = fork();
+    pid_t pid = fork_child();
     assert_true(pid >= 0);
     if (pid == 0) {
-        alarm(30);
         errno = 0;
         void *p = metall_malloc(m, 64);
         if (p) /* what the review saw: one of the parent's slots */
@@ -270,10 +282,9 @@ static void test_long_lived_child_keeps_no_lock(void **state)
     assert_non_null(m);
     int p[2];
     assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
+    pid_t pid = fork_child();
     assert_true(pid >= 0);
     if (pid == 0) {
-        alarm(30);
         close(p[1]);
         char c;
         CHILD_CHECK(read(p[0], &c, 1) == 0); /* until the parent is done */
@@ -294,6 +305,7 @@ static void test_long_lived_child_keeps_no_lock(void **state)
 static int setup(void **state)
 {
     (void)state;
+    g_parent = getpid();
     return rel_mkdtemp(g_root, sizeof g_root, "fork");
 }
 

@@ -4,13 +4,14 @@
  * makes every function and both tools return, with an error where the
  * datastore cannot be used.
  *
- * Each call runs in its own child process with an alarm: a call that
- * blocks is killed by SIGALRM and reported. The alarm is generous (a call
- * that works returns at once); only a hang can reach it.
+ * Each call runs in its own child process. A call that blocks is told from
+ * a slow one by the state of the child's threads, never by a clock
+ * (rel_child.h): asleep in an untimed wait without waking up is a hang.
  *
  * Usage: rel_hostile [METALL_CHECK METALL_LS]  (the tools, if built)
  */
 #include "rel_common.h"
+#include "rel_child.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -22,7 +23,7 @@
 
 static char g_root[4096], g_good[4200];
 static const char *g_check, *g_ls;
-static unsigned g_alarm_s = 20;
+static pid_t g_parent;
 
 enum call {
     C_OPEN, C_OPEN_RO, C_CONSISTENT, C_COPY, C_DESCRIPTION, C_UUID, C_REMOVE,
@@ -37,7 +38,7 @@ static const char *const call_name[NCALLS] = {
 /* In the child: make the call; exit 0 if it succeeded, 1 if it failed. */
 static void child_call(enum call c, const char *ds, const char *scratch)
 {
-    alarm(g_alarm_s);
+    rel_child_init(g_parent);
     char buf[64], uuid[37];
     bool ok = false;
     switch (c) {
@@ -68,7 +69,7 @@ static void child_call(enum call c, const char *ds, const char *scratch)
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(tool, tool, ds, (char *)NULL); /* the alarm stays armed */
+        execl(tool, tool, ds, (char *)NULL); /* PDEATHSIG stays set */
         _exit(3);
     }
     default: break;
@@ -98,8 +99,7 @@ static int try_all(const char *file, const char *kind, int (*make)(const char *)
         if (pid == 0)
             child_call((enum call)c, ds, scratch);
         int st = 0;
-        assert_int_equal(waitpid(pid, &st, 0), pid);
-        if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM) {
+        if (rel_wait_child(pid, &st, call_name[c])) {
             fprintf(stderr, "HANG: %s with %s as a %s\n", call_name[c], file, kind);
             hangs++;
             continue;
@@ -174,9 +174,7 @@ int main(int argc, char **argv)
         g_check = argv[1];
         g_ls = argv[2];
     }
-    const char *a = getenv("METALLC_TEST_HANG_S");
-    if (a && atoi(a) > 0)
-        g_alarm_s = (unsigned)atoi(a);
+    g_parent = getpid();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_never_blocks),
     };
