@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -193,9 +194,78 @@ static int punch_piece(struct segment *seg, unsigned b, size_t boff, size_t off,
     return 0;
 }
 
+struct mc_punch_log {
+    pthread_mutex_t mu;
+    uint64_t *bits; /* a bit per 4 KiB page of the heap */
+    size_t nwords;
+    bool lost;      /* out of memory once: every page counts */
+};
+
+int segment_punch_log_start(struct segment *seg)
+{
+    if (__atomic_load_n(&seg->punch_log, __ATOMIC_ACQUIRE))
+        return 0;
+    struct mc_punch_log *l = calloc(1, sizeof *l);
+    if (!l)
+        return mc_fail(ENOMEM, "%s: out of memory", seg->path);
+    pthread_mutex_init(&l->mu, NULL);
+    struct mc_punch_log *none = NULL;
+    if (!__atomic_compare_exchange_n(&seg->punch_log, &none, l, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        pthread_mutex_destroy(&l->mu);
+        free(l);
+    }
+    return 0;
+}
+
+static void punch_note(struct mc_punch_log *l, size_t off, size_t len)
+{
+    size_t first = off >> 12, end = (off + len + 4095) >> 12, need = (end + 63) / 64;
+    pthread_mutex_lock(&l->mu);
+    if (need > l->nwords && !l->lost) {
+        size_t nw = l->nwords ? l->nwords : 64;
+        while (nw < need)
+            nw *= 2;
+        uint64_t *nb = realloc(l->bits, nw * 8);
+        if (nb) {
+            memset(nb + l->nwords, 0, (nw - l->nwords) * 8);
+            l->bits = nb;
+            l->nwords = nw;
+        } else {
+            l->lost = true;
+        }
+    }
+    for (size_t p = first; !l->lost && p < end; p++)
+        l->bits[p / 64] |= (uint64_t)1 << (p % 64);
+    pthread_mutex_unlock(&l->mu);
+}
+
+void segment_punch_log_take(struct segment *seg, uint64_t **bits, size_t *nwords, bool *all)
+{
+    struct mc_punch_log *l = __atomic_load_n(&seg->punch_log, __ATOMIC_ACQUIRE);
+    *bits = NULL;
+    *nwords = 0;
+    *all = false;
+    if (!l)
+        return;
+    pthread_mutex_lock(&l->mu);
+    *bits = l->bits;
+    *nwords = l->nwords;
+    *all = l->lost;
+    l->bits = NULL;
+    l->nwords = 0;
+    l->lost = false;
+    pthread_mutex_unlock(&l->mu);
+}
+
 int segment_punch(struct segment *seg, size_t off, size_t len)
 {
-    return for_each_block(seg, off, len, punch_piece);
+    int rc = for_each_block(seg, off, len, punch_piece);
+    /* after the punch (even a failed one may have released some pages) */
+    struct mc_punch_log *l = __atomic_load_n(&seg->punch_log, __ATOMIC_ACQUIRE);
+    if (l)
+        punch_note(l, off, len);
+    return rc;
 }
 
 int segment_sync(struct segment *seg, unsigned nblocks)
@@ -225,6 +295,13 @@ void segment_release(struct segment *seg)
                 close(seg->fds[i]);
         free(seg->fds);
     }
+    struct mc_punch_log *l = seg->punch_log;
+    if (l) {
+        pthread_mutex_destroy(&l->mu);
+        free(l->bits);
+        free(l);
+    }
+    seg->punch_log = NULL;
     seg->base = NULL;
     seg->fds = NULL;
     seg->nblocks = 0;

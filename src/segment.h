@@ -18,6 +18,15 @@ int segment_grow(struct segment *seg, size_t bytes);
 int segment_back(struct segment *seg, size_t off, size_t len);
 /* Return the disk blocks of [off, off+len) to the file system. */
 int segment_punch(struct segment *seg, size_t off, size_t len);
+/* Record the 4 KiB pages segment_punch() releases from now on: the heap
+ * changes there without a store through the mapping (checkpoint write
+ * tracking must see it). Idempotent; 0 or -1 (ENOMEM). */
+int segment_punch_log_start(struct segment *seg);
+/* Hand over the pages punched since the last call: *bits (malloc'd,
+ * *nwords words of 64 pages each; NULL when none) or *all (a punch could not
+ * be recorded: count every page). A punch is recorded after it is done, so
+ * one that ends after this call is in the next one. */
+void segment_punch_log_take(struct segment *seg, uint64_t **bits, size_t *nwords, bool *all);
 /* Write dirty heap pages of blocks [0, nblocks) to their files (fsync
  * each), then the segment directory. nblocks is read by the caller under
  * chunks.lock (the segment may be growing). */

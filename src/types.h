@@ -95,6 +95,9 @@ struct segment {
     bool populate;           /* prefault chunks when backing them */
     struct mc_numa *numa;    /* non-NULL: prefault under this placement */
     const char *path;        /* datastore directory (owned by the manager) */
+    /* pages punched since the checkpoint's last cut, once it asked for them
+     * (segment_punch_log_*; atomic pointer, freed by segment_release) */
+    struct mc_punch_log *punch_log;
 };
 
 /* --- chunk directory (chunk.c) ------------------------------------------ */
