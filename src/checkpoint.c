@@ -39,9 +39,11 @@
 
 #include "chain_gen.h"
 #include "chain_io.h"
+#include "chain_wp.h"
 #include "chunk.h"
 #include "datastore.h"
 #include "error.h"
+#include "hook.h"
 #include "layout.h"
 #include "mgmt.h"
 #include "os.h"
@@ -65,6 +67,7 @@ struct job {
     struct mc_ckpt *ck;            /* collect: its table and generation */
     struct mc_gen_runs runs;       /* collect: the changed pages */
     uint8_t *free_ch;              /* collect: the cut's free chunks */
+    uint8_t *fresh;                /* collect: chunks allocated since the last cut */
     uint64_t live;                 /* collect: pieces of the heap at the cut */
     double collect_s, write_s;
     uint64_t read_pieces;
@@ -79,15 +82,19 @@ struct job {
     char msg[MSG_MAX];
 };
 
-enum { DETECT_AUTO, DETECT_HASH, DETECT_REFLINK };
+enum { DETECT_AUTO, DETECT_HASH, DETECT_REFLINK, DETECT_WP };
+enum { TRACK_NONE, TRACK_GEN, TRACK_WP };
 
 struct mc_ckpt {
     pthread_mutex_t mu;
     /* how changes are found */
     int detect;                    /* METALLC_CKPT_DETECT */
-    bool gen_off;                  /* the file system cannot reflink */
-    bool gen_ok;                   /* gen matches the table (checkpoint id) */
-    struct mc_gen gen;
+    int track;                     /* TRACK_*: what finds the changes between cuts */
+    bool tracked;                  /* it is valid since the cut the table holds */
+    struct mc_gen gen;             /* TRACK_GEN */
+    struct mc_wp wp;               /* TRACK_WP */
+    uint8_t *prev_free;            /* the free chunks of the table's cut */
+    uint64_t prev_nchunks;
     struct mc_ckpt_stats stats;    /* of the last checkpoint */
     /* the piece hashes of the newest checkpoint this manager wrote */
     char chain[PATH_MAX];
@@ -112,6 +119,7 @@ static void job_free(struct job *j)
     chain_close(&j->chain);
     free(j->runs.v);
     free(j->free_ch);
+    free(j->fresh);
     free(j->chunks);
     free(j->names);
     free(j->desc);
@@ -158,7 +166,7 @@ static int collect(struct job *j)
         }
         while (r < j->runs.n && j->runs.v[r].first + j->runs.v[r].n <= p * pages)
             r++;
-        if (r == j->runs.n || j->runs.v[r].first >= (p + 1) * pages)
+        if (!j->fresh[p / per_chunk] && (r == j->runs.n || j->runs.v[r].first >= (p + 1) * pages))
             continue; /* unchanged since the last cut */
         j->read_pieces++;
         rc = gen_read(&ck->gen, p * P, buf, P);
@@ -227,7 +235,8 @@ static void note_job(struct mc_ckpt *ck, const struct job *j)
         return;
     ck->stats.collect_s = j->collect_s;
     ck->stats.write_s = j->write_s;
-    ck->stats.read_pieces = j->read_pieces;
+    if (j->collect)
+        ck->stats.read_pieces = j->read_pieces;
     ck->stats.changed = j->sink.n;
 }
 
@@ -280,11 +289,20 @@ static struct mc_ckpt *ckpt_of(metall_manager *m)
     pthread_mutex_lock(&m->meta_lock);
     if (!m->ckpt && (m->ckpt = calloc(1, sizeof *m->ckpt))) {
         pthread_mutex_init(&m->ckpt->mu, NULL);
-        m->ckpt->id = -1;
+        struct mc_ckpt *ck = m->ckpt;
+        ck->id = -1;
+        ck->wp.uffd = ck->wp.pagemap = -1;
         const char *d = getenv("METALLC_CKPT_DETECT");
-        m->ckpt->detect = d && strcmp(d, "hash") == 0      ? DETECT_HASH
-                          : d && strcmp(d, "reflink") == 0 ? DETECT_REFLINK
-                                                           : DETECT_AUTO;
+        ck->detect = !d                          ? DETECT_AUTO
+                     : strcmp(d, "hash") == 0    ? DETECT_HASH
+                     : strcmp(d, "reflink") == 0 ? DETECT_REFLINK
+                     : strcmp(d, "wp") == 0      ? DETECT_WP
+                                                 : DETECT_AUTO;
+        /* the reflink generation only when asked for: its cut costs more
+         * than a hash scan where it was measured (docs/checkpoint.md) */
+        ck->track = ck->detect == DETECT_HASH      ? TRACK_NONE
+                    : ck->detect == DETECT_REFLINK ? TRACK_GEN
+                                                   : TRACK_WP;
     }
     pthread_mutex_unlock(&m->meta_lock);
     if (!m->ckpt)
@@ -299,7 +317,7 @@ static int prepare_table(struct mc_ckpt *ck, struct mc_chain *c, int64_t newest,
                 strcmp(ck->chain, c->path) == 0 &&
                 memcmp(ck->chain_uuid, c->info.chain_uuid, 16) == 0;
     if (!mine) {
-        ck->gen_ok = false; /* the generation matched another state */
+        ck->tracked = false; /* it matched another state */
         free(ck->table);
         ck->table = NULL;
         ck->npieces = 0;
@@ -335,12 +353,24 @@ void AnnotateIgnoreReadsEnd(const char *file, int line);
 #define HEAP_READS_END() ((void)0)
 #endif
 
-/* Hash every piece; the changed ones go to the sink. */
-static int scan(metall_manager *m, struct mc_ckpt *ck, struct mc_sink *s, const uint8_t *free_ch,
-                uint64_t live_pieces)
+/* Does piece p (ppp tracked pages) hold a candidate page? */
+static bool piece_cand(const struct mc_wp_pages *c, uint64_t p, uint64_t ppp)
 {
+    for (uint64_t k = p * ppp; k < (p + 1) * ppp; k++)
+        if (wp_page_set(c, k))
+            return true;
+    return false;
+}
+
+/* Hash the pieces that may have changed: every one (cand NULL), or those
+ * with a candidate page and those of fresh chunks; the changed ones go to
+ * the sink. Pieces of free chunks are zero and never read. */
+static int scan(metall_manager *m, struct mc_ckpt *ck, struct job *j, const uint8_t *free_ch,
+                uint64_t live_pieces, const struct mc_wp_pages *cand, const uint8_t *fresh)
+{
+    struct mc_sink *s = &j->sink;
     size_t P = s->piece;
-    uint64_t per_chunk = MC_CHUNK_SIZE / P;
+    uint64_t per_chunk = MC_CHUNK_SIZE / P, ppp = P / MC_WP_PAGE, hashed = 0;
     for (uint64_t p = 0; p < ck->npieces; p++) {
         uint64_t h, *t = &ck->table[p];
         if (p >= live_pieces || free_ch[p / per_chunk]) {
@@ -348,21 +378,48 @@ static int scan(metall_manager *m, struct mc_ckpt *ck, struct mc_sink *s, const 
                 return -1;
             continue;
         }
+        if (cand && !fresh[p / per_chunk] && !piece_cand(cand, p, ppp)) {
+            /* not written since the last cut; 64 at once when none is (a
+             * word never spans two chunks: 64 divides a chunk's pieces) */
+            if (ppp == 1 && p % 64 == 0 && p + 64 <= live_pieces && p + 64 <= cand->npages &&
+                !cand->bits[p / 64])
+                p += 63;
+            continue;
+        }
+        hashed++;
         const char *src = m->seg.base + p * P;
         HEAP_READS_BEGIN();
-        h = mc_piece_hash(src, P);
+        /* a candidate is likely changed: copied, then hashed once (the copy) */
+        h = cand ? ~*t : mc_piece_hash(src, P);
         int rc = h != *t ? sink_add(s, p, src, *t, t) : 0;
         HEAP_READS_END();
         if (rc)
             return -1;
     }
+    ck->stats.read_pieces = hashed;
     return 0;
+}
+
+/* Chunks allocated at this cut that were free (or beyond the heap) at the
+ * last one: their pieces were recorded as zeros without being read, and
+ * may hold what was written while they were free, so they are read now
+ * whatever the tracking says (1 = fresh; malloc'd). */
+static uint8_t *fresh_chunks(const struct mc_ckpt *ck, const uint8_t *free_ch, uint64_t nchunks)
+{
+    uint8_t *f = malloc(nchunks ? nchunks : 1);
+    if (!f) {
+        mc_fail(ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (uint64_t c = 0; c < nchunks; c++)
+        f[c] = !free_ch[c] && (c >= ck->prev_nchunks || ck->prev_free[c]);
+    return f;
 }
 
 /* Build the generation anew (before the hash scan that records the
  * chain's state: pages written after the clone differ at the next cut).
- * A file system that cannot clone turns it off (auto) or fails (reflink). */
-static int establish(metall_manager *m, struct mc_ckpt *ck, unsigned nblocks)
+ * A file system that cannot clone fails (only asked for explicitly). */
+static int gen_establish(metall_manager *m, struct mc_ckpt *ck, unsigned nblocks)
 {
     double t0 = now_s();
     int rc = gen_possible(m->path) ? gen_reset(&ck->gen, m->path, m->seg.block_size)
@@ -371,20 +428,38 @@ static int establish(metall_manager *m, struct mc_ckpt *ck, unsigned nblocks)
     for (unsigned b = 0; !rc && b < nblocks; b++)
         rc = gen_track(&ck->gen, m->seg.fds[b], b);
     ck->stats.map_s += now_s() - t0;
+    if (!rc)
+        ck->tracked = true;
+    else
+        gen_free(&ck->gen, true);
+    return rc;
+}
+
+/* Arm the write tracking (before the hash scan that records the chain's
+ * state: pages written from now on are the next cut's candidates). A
+ * kernel without it turns it off for this manager (auto). */
+static int wp_establish(metall_manager *m, struct mc_ckpt *ck, unsigned nblocks)
+{
+    double t0 = now_s();
+    int rc = ck->wp.uffd >= 0 ? 0 : wp_open(&ck->wp, m->path);
+    if (!rc)
+        rc = wp_arm(&ck->wp, &m->seg, nblocks);
+    ck->stats.map_s += now_s() - t0;
     if (!rc) {
-        ck->gen_ok = true;
+        ck->tracked = true;
         return 0;
     }
-    if (ck->detect == DETECT_REFLINK)
+    if (ck->detect == DETECT_WP)
         return -1;
     if (errno == EOPNOTSUPP)
-        ck->gen_off = true; /* this datastore's file system: hash scans only */
-    gen_free(&ck->gen, true);
+        ck->track = TRACK_NONE; /* hash scans only, from now on */
+    wp_close(&ck->wp);
     mc_error_clear();
     return 0;
 }
 
-/* Reflink cut: the changed runs of every block (new blocks start empty). */
+/* Reflink cut: the changed runs of every block (new blocks start empty);
+ * the job reads them from the generation. */
 static int gen_cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, unsigned nblocks)
 {
     struct mc_gen *g = &ck->gen;
@@ -405,47 +480,107 @@ static int gen_cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, unsigne
     return rc;
 }
 
-/* Hash every piece; the changed ones go to the sink. */
-static int hash_cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, const uint8_t *free_ch,
-                    uint64_t live)
+/* Write-tracking cut: the candidates, then a scan of those only (1: the
+ * tracking failed, nothing went to the sink). */
+static int wp_scan(metall_manager *m, struct mc_ckpt *ck, struct job *j, unsigned nblocks,
+                   const uint8_t *free_ch, uint64_t live, const uint8_t *fresh)
 {
+    struct mc_wp_pages c = {0};
     double t0 = now_s();
-    int rc = scan(m, ck, &j->sink, free_ch, live);
-    ck->stats.scan_s = now_s() - t0;
+    ck->wp.regions = 0;
+    int rc = wp_cut(&ck->wp, &m->seg, nblocks, &c) ? 1 : 0;
+    double t1 = now_s();
+    ck->stats.map_s = t1 - t0;
+    ck->stats.runs = ck->wp.regions;
+    if (!rc)
+        rc = scan(m, ck, j, free_ch, live, &c, fresh);
+    ck->stats.scan_s = now_s() - t1;
     ck->stats.changed = j->sink.n;
+    free(c.bits);
     return rc;
 }
 
-/* Find the changed pieces: from the generation when it is valid (the
- * pieces are then read by the job), else by a hash scan. */
+/* The changes from the tracking (valid since the last cut): 0; 1 when the
+ * tracking is lost before anything went to the sink (the caller hashes
+ * everything instead); -1 on another failure. */
+static int tracked_changes(metall_manager *m, struct mc_ckpt *ck, struct job *j,
+                           unsigned nblocks, uint8_t **free_ch, uint64_t live)
+{
+    uint64_t nchunks = (uint64_t)nblocks * m->seg.block_size / MC_CHUNK_SIZE;
+    uint8_t *fresh = fresh_chunks(ck, *free_ch, nchunks);
+    if (!fresh)
+        return -1;
+    if (ck->track == TRACK_WP) {
+        ck->stats.method = MC_CKPT_WP;
+        int rc = wp_scan(m, ck, j, nblocks, *free_ch, live, fresh);
+        free(fresh);
+        return rc;
+    }
+    ck->stats.method = MC_CKPT_REFLINK;
+    if (gen_cut(m, ck, j, nblocks)) {
+        free(fresh);
+        return 1;
+    }
+    j->collect = true;
+    j->ck = ck;
+    j->live = live;
+    j->fresh = fresh;
+    j->free_ch = *free_ch; /* the job's now */
+    *free_ch = NULL;
+    return 0;
+}
+
+/* Find the changed pieces: from the tracking when it is valid, else by a
+ * hash scan of the whole heap (arming the tracking first). */
 static int find_changes(metall_manager *m, struct mc_ckpt *ck, struct job *j, bool full,
                         unsigned nblocks, uint8_t **free_ch, uint64_t live)
 {
-    /* opt-in only: on the file systems measured, the flush of the cut costs
-     * more than hashing the whole heap (docs/checkpoint.md) */
-    bool want = !m->read_only && !ck->gen_off && ck->detect == DETECT_REFLINK;
-    if (want && !full && ck->gen_ok) {
-        ck->stats.method = MC_CKPT_REFLINK;
-        if (gen_cut(m, ck, j, nblocks) == 0) {
-            j->collect = true;
-            j->ck = ck;
-            j->live = live;
-            j->free_ch = *free_ch; /* the job's now */
-            *free_ch = NULL;
-            return 0;
+    uint64_t nchunks = (uint64_t)nblocks * m->seg.block_size / MC_CHUNK_SIZE;
+    uint8_t *keep = malloc(nchunks ? nchunks : 1); /* the next cut's prev_free */
+    if (!keep)
+        return mc_fail(ENOMEM, "out of memory");
+    memcpy(keep, *free_ch, nchunks);
+    int rc = -1;
+    if (ck->tracked && !full && !m->read_only) {
+        rc = tracked_changes(m, ck, j, nblocks, free_ch, live);
+        if (rc > 0) { /* the tracking is lost; nothing went to the sink */
+            ck->tracked = false;
+            j->runs.n = 0;
+            if (ck->detect == DETECT_REFLINK || ck->detect == DETECT_WP)
+                rc = -1;
+            else
+                mc_error_clear(); /* e.g. no space for the clones: hash this time */
         }
-        ck->gen_ok = false;
-        if (ck->detect == DETECT_REFLINK)
+        if (rc < 0) {
+            free(keep);
             return -1;
-        mc_error_clear(); /* e.g. no space for the clones: hash this time */
-        j->runs.n = 0;
+        }
     }
-    ck->stats.method = MC_CKPT_HASH;
-    if (want && establish(m, ck, nblocks))
+    if (rc) {
+        ck->tracked = false;
+        ck->stats.method = MC_CKPT_HASH;
+        if (!m->read_only && ck->track == TRACK_GEN)
+            rc = gen_establish(m, ck, nblocks);
+        else if (!m->read_only && ck->track == TRACK_WP)
+            rc = wp_establish(m, ck, nblocks);
+        else
+            rc = 0;
+        if (ck->tracked)
+            ck->stats.method = ck->track == TRACK_GEN ? MC_CKPT_HASH_GEN : MC_CKPT_HASH_WP;
+        double t0 = now_s();
+        if (!rc)
+            rc = scan(m, ck, j, *free_ch, live, NULL, NULL);
+        ck->stats.scan_s = now_s() - t0;
+        ck->stats.changed = j->sink.n;
+    }
+    if (rc) {
+        free(keep);
         return -1;
-    if (want && ck->gen_ok)
-        ck->stats.method = MC_CKPT_HASH_GEN;
-    return hash_cut(m, ck, j, *free_ch, live);
+    }
+    free(ck->prev_free);
+    ck->prev_free = keep;
+    ck->prev_nchunks = nchunks;
+    return 0;
 }
 
 /* Take the cut and find the changes: fills j (chain open and locked by
@@ -456,11 +591,13 @@ static int cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, int64_t id,
     struct mc_chain *c = &j->chain;
     uint8_t *free_ch = NULL;
     unsigned nblocks = 0;
+    double t0 = now_s();
     tcache_flush_mine(m);
     chunk_purge_wait(m, false); /* freed chunks are punched: they read as zero */
     pthread_mutex_lock(&m->meta_lock);
     int rc = mc_ds_cut(m, &j->chunks, &j->chunks_len, &j->names, &j->names_len, &nblocks,
                        &free_ch);
+    ck->stats.images_s = now_s() - t0;
     if (!rc) {
         char f[PATH_MAX + 16];
         snprintf(f, sizeof f, "%s/%s", m->path, MC_FILE_DESCRIPTION_NAME);
@@ -469,6 +606,8 @@ static int cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, int64_t id,
             rc = mc_fail_sys(e, "cannot read %s", f);
     }
     uint64_t live = (uint64_t)nblocks * m->seg.block_size / c->info.piece_size;
+    if (!rc)
+        (void)mc_hook("checkpoint:cut", m->path); /* tests: stores right after the cut */
     if (!rc)
         rc = prepare_table(ck, c, full ? -1 : j->man.parent, live);
     if (!rc)
@@ -551,6 +690,7 @@ int mc_checkpoint(metall_manager *m, const char *chain_dir, const metall_checkpo
     struct job *j = job_new();
     bool full = false, async = opt && opt->async;
     int rc = j ? open_chain(m, j, chain_dir, id, &full) : mc_fail(ENOMEM, "out of memory");
+    ck->stats.open_s = now_s() - t0;
     /* a full checkpoint is never staged whole in memory */
     size_t stage = async && !full ? env_size("METALLC_CKPT_STAGE_MB", 1024) << 20
                                   : (size_t)32 << 20;
@@ -653,6 +793,8 @@ void mc_checkpoint_close(metall_manager *m)
     pthread_mutex_destroy(&ck->mu);
     /* first, so that close writes the heap back in place, not copied on write */
     gen_free(&ck->gen, true);
+    wp_close(&ck->wp);
+    free(ck->prev_free);
     free(ck->table);
     free(ck);
     m->ckpt = NULL;

@@ -22,19 +22,28 @@ void mc_checkpoint_close(metall_manager *m);
 
 /* How the last checkpoint found its changes, and what each step took (for
  * tests and benchmarks/checkpoint). */
-enum { MC_CKPT_HASH = 1, MC_CKPT_HASH_GEN = 2, MC_CKPT_REFLINK = 3 };
+enum {
+    MC_CKPT_HASH = 1,     /* hash scan of the whole heap, no tracking */
+    MC_CKPT_HASH_GEN = 2, /* hash scan; reflink generation built for the next cut */
+    MC_CKPT_REFLINK = 3,  /* reflink generation */
+    MC_CKPT_HASH_WP = 4,  /* hash scan; write tracking armed for the next cut */
+    MC_CKPT_WP = 5,       /* write tracking: only the written pages hashed */
+};
 struct mc_ckpt_stats {
     int method;          /* MC_CKPT_*: hash scan; hash scan + generation rebuilt; reflink */
     double blocked_s;    /* the call, start to return */
-    double cut_s;        /* of which the cut (management images, change detection) */
+    double open_s;       /* of which opening the chain (lock, newest checkpoint) */
+    double cut_s;        /* of which the cut (until the changes are found) */
+    double images_s;     /* of cut_s: the management images (allocator locks) */
     double flush_s;      /* reflink: writing back the heap files */
-    double map_s;        /* reflink: mapping, comparing, cloning into the generation */
-    double scan_s;       /* hash scan */
+    double map_s;        /* reflink: mapping, comparing, cloning into the generation;
+                            write tracking: reading and re-arming it */
+    double scan_s;       /* hashing (all pieces, or the tracked candidates) */
     double collect_s;    /* reflink: reading the changed pieces from the generation */
     double write_s;      /* writing to the chain (sink, index, files, manifest) */
     uint64_t extents;    /* reflink: extents mapped */
-    uint64_t runs;       /* reflink: changed ranges found */
-    uint64_t read_pieces;/* reflink: pieces read from the generation */
+    uint64_t runs;       /* reflink, write tracking: changed ranges found */
+    uint64_t read_pieces;/* pieces hashed (reflink: read from the generation) */
     uint64_t changed;    /* index entries written */
 };
 /* The last checkpoint's figures (joins a pending job first). Exported. */

@@ -84,14 +84,33 @@ static inline bool cu_same(const char *a, const char *b)
 
 #include "checkpoint.h"
 
-/* The detection the tests ask for (METALLC_CKPT_DETECT; the reflink runs
- * set it on a loop-mounted XFS), and a check that the last checkpoint of m
- * used it: a reflink delta after the manager's first checkpoint into a
- * chain, a hash scan (generation rebuilt) for that first one. */
-static inline bool cu_reflink(void)
+#include "chain_wp.h"
+#include "error.h"
+
+/* The detection the tests ask for (METALLC_CKPT_DETECT: hash, reflink on
+ * a loop-mounted XFS, wp; unset: write tracking where the kernel has it),
+ * and a check that the last checkpoint of m used it: the manager's first
+ * checkpoint into a chain hashes the heap and arms the tracking, the later
+ * ones use the tracking. */
+static inline const char *cu_detect(void)
 {
     const char *d = getenv("METALLC_CKPT_DETECT");
-    return d && strcmp(d, "reflink") == 0;
+    return d ? d : "auto";
+}
+
+static inline bool cu_reflink(void)
+{
+    return strcmp(cu_detect(), "reflink") == 0;
+}
+
+/* Can this kernel track writes to file mappings? */
+static inline bool cu_wp(void)
+{
+    struct mc_wp w;
+    bool ok = wp_open(&w, "probe") == 0;
+    wp_close(&w);
+    mc_error_clear();
+    return ok;
 }
 
 static inline struct mc_ckpt_stats cu_stats(metall_manager *m)
@@ -104,9 +123,14 @@ static inline struct mc_ckpt_stats cu_stats(metall_manager *m)
 static inline void cu_check_method(metall_manager *m, bool first)
 {
     struct mc_ckpt_stats st = cu_stats(m);
-    int want = !cu_reflink() ? st.method : first ? MC_CKPT_HASH_GEN : MC_CKPT_REFLINK;
+    const char *d = cu_detect();
+    int want = MC_CKPT_HASH;
+    if (strcmp(d, "reflink") == 0)
+        want = first ? MC_CKPT_HASH_GEN : MC_CKPT_REFLINK;
+    else if (strcmp(d, "wp") == 0 || (strcmp(d, "hash") != 0 && cu_wp()))
+        want = first ? MC_CKPT_HASH_WP : MC_CKPT_WP;
     if (st.method != want)
-        fail_msg("checkpoint found its changes by method %d, not %d", st.method, want);
+        fail_msg("checkpoint found its changes by method %d, not %d (%s)", st.method, want, d);
 }
 
 /* Write n random bytes at random places of the len bytes at p. */
