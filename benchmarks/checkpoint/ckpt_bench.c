@@ -6,15 +6,18 @@
  *                          [--heap-mb 4096] [--change-pct 1] [--deltas 10] [--reps 3]
  *
  * Every rank fills a heap of --heap-mb with random data, then:
- *  - full: metall_mpi_snapshot to DIR (the chain's file system) [reps];
  *  - the first (full) checkpoint into CHAIN;
  *  - --deltas times: --change-pct of the heap's 4 KiB pages, chosen at
- *    random, get a write; then a checkpoint, alternately synchronous and
- *    asynchronous (async: the time metall_mpi_checkpoint() blocks, and the
- *    wait); bytes written to the chain per checkpoint vs the changed bytes;
+ *    random, get a write (timed: "stores", where write tracking costs the
+ *    program a fault per page); then a checkpoint, alternately synchronous
+ *    and asynchronous (async: the time metall_mpi_checkpoint() blocks, and
+ *    the wait); bytes written to the chain per checkpoint vs the changed
+ *    bytes; before every other delta, the baseline: a full
+ *    metall_mpi_snapshot to DIR (the chain's file system);
  *  - restore of the newest checkpoint (after --deltas deltas) into ROOT's
  *    file system vs metall_mpi_copy of a full snapshot to the same place.
  * Times are the slowest rank's; medians over repetitions; ratios printed.
+ * How the changes are found: METALLC_CKPT_DETECT (docs/checkpoint.md).
  * CSV lines start with "csv,".
  */
 #include <metall/metall_mpi.h>
@@ -157,19 +160,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "filled %zu MiB per rank, %d ranks\n", heap_mb, nranks);
     size_t pages = nobj * obj / 4096, nchange = (size_t)((double)pages * pct / 100);
     char path[4096];
-    /* full snapshots: the baseline */
-    double *snap_t = calloc((size_t)reps, sizeof(double));
-    for (int r = 0; r < reps; r++) {
-        snprintf(path, sizeof path, "%s/snap-%d", snapdir, r);
-        MPI_Barrier(MPI_COMM_WORLD);
-        double t = now();
-        if (!metall_mpi_snapshot(h, path))
-            die("snapshot");
-        snap_t[r] = slowest(now() - t);
-        if (r < reps - 1 && rank == 0)
-            rmtree(path);
-        MPI_Barrier(MPI_COMM_WORLD);
-    }
+    int nsnap = 0;
+    double *snap_t = calloc((size_t)deltas + 1, sizeof(double));
     /* the first checkpoint: full */
     metall_checkpoint_options co = {.keep = (unsigned)deltas + 2};
     MPI_Barrier(MPI_COMM_WORLD);
@@ -181,9 +173,25 @@ int main(int argc, char **argv)
     double *async_t = calloc((size_t)deltas, sizeof(double)), *ratio = calloc((size_t)deltas, sizeof(double));
     int ns = 0, na = 0;
     unsigned char *seen = calloc(pages, 1);
+    double *wr_t = calloc((size_t)deltas, sizeof(double));
     for (int k = 0; k < deltas; k++) {
+        if (k % 2 == 0) { /* the baseline, between the checkpoints: a full snapshot */
+            snprintf(path, sizeof path, "%s/snap-%d", snapdir, nsnap);
+            MPI_Barrier(MPI_COMM_WORLD);
+            double t = now();
+            if (!metall_mpi_snapshot(h, path))
+                die("snapshot");
+            snap_t[nsnap] = slowest(now() - t);
+            if (rank == 0)
+                printf("csv,snapshot,%d,%.4f\n", nsnap + 1, snap_t[nsnap]);
+            if (k + 2 < deltas && rank == 0) /* the last one is copied below */
+                rmtree(path);
+            nsnap++;
+            MPI_Barrier(MPI_COMM_WORLD);
+        }
         memset(seen, 0, pages);
         size_t uniq = 0;
+        double tw = now(); /* the program's stores (and, when tracked, their faults) */
         for (size_t c = 0; c < nchange; c++) {
             size_t p = rnd(&seed) % pages;
             uniq += !seen[p];
@@ -191,6 +199,7 @@ int main(int argc, char **argv)
             uint64_t *w = (uint64_t *)(o[p / (obj / 4096)] + (p % (obj / 4096)) * 4096);
             w[rnd(&seed) % 512] ^= rnd(&seed) | 1;
         }
+        wr_t[k] = slowest(now() - tw);
         char rc_dir[4200];
         snprintf(rc_dir, sizeof rc_dir, "%s/subdir-%d", chain, rank);
         uint64_t before = du(rc_dir);
@@ -221,16 +230,18 @@ int main(int argc, char **argv)
         if (!metall_internal_checkpoint_stats(m, &st))
             die("stats");
         if (rank == 0)
-            printf("csv,delta,%d,%s,%.4f,%.4f,%.0f,%.0f,%.3f,method,%d,flush,%.3f,map,%.3f,"
-                   "scan,%.3f,collect,%.3f,write,%.3f,runs,%llu,read,%llu\n",
-                   k + 1, async ? "async" : "sync", tb, tt, written, changed, ratio[k],
-                   st.method, st.flush_s, st.map_s, st.scan_s, st.collect_s, st.write_s,
+            printf("csv,delta,%d,%s,%.4f,%.4f,%.0f,%.0f,%.3f,stores,%.4f,method,%d,open,%.4f,"
+                   "images,%.4f,flush,%.4f,map,%.4f,scan,%.4f,collect,%.3f,write,%.3f,runs,%llu,"
+                   "read,%llu\n",
+                   k + 1, async ? "async" : "sync", tb, tt, written, changed, ratio[k], wr_t[k],
+                   st.method, st.open_s, st.images_s, st.flush_s, st.map_s, st.scan_s,
+                   st.collect_s, st.write_s,
                    (unsigned long long)st.runs, (unsigned long long)st.read_pieces);
     }
     /* restore of the newest vs a full copy, alternately */
     double *rest_t = calloc((size_t)reps, sizeof(double)), *copy_t = calloc((size_t)reps, sizeof(double));
     char snap_last[4096];
-    snprintf(snap_last, sizeof snap_last, "%s/snap-%d", snapdir, reps - 1);
+    snprintf(snap_last, sizeof snap_last, "%s/snap-%d", snapdir, nsnap - 1);
     for (int r = 0; r < reps; r++) {
         char dst[4200];
         snprintf(dst, sizeof dst, "%s-restored", ds);
@@ -249,14 +260,17 @@ int main(int argc, char **argv)
         if (!metall_mpi_remove(dst, MPI_COMM_WORLD))
             die("remove");
     }
-    double ms = median(snap_t, reps), mc = median(sync_t, ns), mb = median(blk_t, na),
+    struct mc_ckpt_stats st;
+    if (!metall_internal_checkpoint_stats(m, &st))
+        die("stats");
+    double ms = median(snap_t, nsnap), mc = median(sync_t, ns), mb = median(blk_t, na),
            ma = median(async_t, na), mr = median(rest_t, reps), mcp = median(copy_t, reps),
-           mratio = median(ratio, deltas);
+           mratio = median(ratio, deltas), mw = median(wr_t, deltas);
     if (rank == 0) {
-        printf("csv,summary,ranks,%d,heap_mb,%zu,change_pct,%.2f,snapshot_s,%.3f,first_ckpt_s,%.3f,"
-               "sync_ckpt_s,%.4f,async_blocked_s,%.4f,async_total_s,%.4f,restore_s,%.3f,copy_s,%.3f,"
-               "written_over_changed,%.3f\n",
-               nranks, heap_mb, pct, ms, first_t, mc, mb, ma, mr, mcp, mratio);
+        printf("csv,summary,ranks,%d,heap_mb,%zu,change_pct,%.2f,method,%d,snapshot_s,%.3f,"
+               "first_ckpt_s,%.3f,sync_ckpt_s,%.4f,async_blocked_s,%.4f,async_total_s,%.4f,"
+               "restore_s,%.3f,copy_s,%.3f,written_over_changed,%.3f,stores_s,%.4f\n",
+               nranks, heap_mb, pct, st.method, ms, first_t, mc, mb, ma, mr, mcp, mratio, mw);
         printf("ratios: snapshot/sync checkpoint %.1fx (goal >= 20x); async blocked/sync %.1f%% "
                "(goal <= 10%%); written/changed %.3f (goal <= 1.2); restore newest after %d deltas / "
                "full copy %.2f (goal <= 1.5)\n",
