@@ -4,7 +4,9 @@
  * reason logged through the METALL_LOGGER_EXTERN_C hook, which this test
  * provides), named / unique / anonymous objects, raw allocation,
  * persistence (flush, snapshot, copy, remove, consistent and their async
- * forms), identity and descriptions, the allocators, move, profile.
+ * forms), identity and descriptions, the allocators (containers of
+ * containers through scoped_allocator_type, fallback_allocator), every
+ * construct proxy with named / unique / anonymous names, move, profile.
  * Iterators and attribute accessors: test_cxx_objects.cpp.
  */
 #define METALL_LOGGER_EXTERN_C 1
@@ -656,6 +658,81 @@ static void test_allocators(void **state) {
     assert_true(m.all_memory_deallocated());
 }
 
+/* ---- every proxy with every kind of name -------------------------------- */
+
+/* construct_it / find_or_construct_it with unique_instance and
+ * anonymous_instance, the instance name of a named object, and a three-level
+ * container whose allocator is scoped_allocator_type<Outer, Inner>. */
+using row_t = bc::vector<str_t, manager::scoped_allocator_type<str_t>>;
+using grid_t = bc::vector<row_t, manager::scoped_allocator_type<row_t, str_t>>;
+static_assert(std::is_same_v<manager::scoped_allocator_type<row_t, str_t>,
+                             metall::container::scoped_allocator_adaptor<alloc_t<row_t>, alloc_t<str_t>>>);
+
+static void test_proxies_by_kind(void **state) {
+    (void)state;
+    tmp_dir d;
+    const std::string p = d / "ds";
+    const std::vector<int> xs{4, 5, 6}, ys{40, 50, 60};
+    const std::string longstr(100, 's'); /* past the short-string buffer */
+    {
+        manager m(metall::create_only, p, kCap);
+        live = 0;
+        counted *named = m.construct<counted>("named")(1);
+        assert_string_equal(m.get_instance_name(named), "named");
+
+        counted *u = m.construct_it<counted>(metall::unique_instance)[3](xs.begin(), ys.begin());
+        assert_non_null(u);
+        assert_int_equal(u[2].v, 66);
+        assert_null(m.construct_it<counted>(metall::unique_instance)[3](xs.begin(), ys.begin()));
+        assert_ptr_equal(m.find_or_construct_it<counted>(metall::unique_instance)[3](xs.begin(), ys.begin()),
+                         u);
+        assert_int_equal(m.find<counted>(metall::unique_instance).second, 3);
+        assert_string_equal(m.get_instance_name(u), typeid(counted).name());
+        int *ui = m.find_or_construct_it<int>(metall::unique_instance)[2](xs.begin());
+        assert_int_equal(ui[1], 5);
+        assert_int_equal(m.get_num_unique_objects(), 2);
+
+        counted *a1 = m.construct_it<counted>(metall::anonymous_instance)[2](xs.begin(), ys.begin());
+        counted *a2 = m.find_or_construct_it<counted>(metall::anonymous_instance)[2](ys.begin(), xs.begin());
+        assert_true(a1 && a2 && a1 != a2); /* anonymous: never found, always new */
+        assert_int_equal(a1[1].v, 55);
+        assert_int_equal(a2[0].v, 44);
+        assert_int_equal(m.get_instance_length(a2), 2);
+        assert_int_equal(m.get_instance_kind(a2), manager::instance_kind::anonymous_kind);
+        assert_int_equal(m.get_num_anonymous_objects(), 2);
+        assert_int_equal(live, 1 + 3 + 2 + 2);
+        assert_true(m.destroy_ptr(a1));
+        assert_true(m.destroy_ptr(a2));
+        assert_true(m.destroy<counted>(metall::unique_instance));
+        assert_true(m.destroy<int>(metall::unique_instance));
+        assert_true(m.destroy<counted>("named"));
+        assert_int_equal(live, 0);
+        assert_true(m.all_memory_deallocated());
+
+        /* every level gets the datastore's allocator (an adaptor with inner
+         * allocator types is made from one allocator per level) */
+        auto *g = m.construct<grid_t>(metall::unique_instance)(
+            grid_t::allocator_type(m.get_allocator(), m.get_allocator()));
+        g->resize(2);
+        (*g)[1].emplace_back(longstr.c_str());
+        g->emplace_back();
+        g->back().emplace_back(3, 'x');
+        assert_true((*g)[1][0].get_allocator() == m.get_allocator());
+        assert_true(g->back().get_allocator() == m.get_allocator());
+    }
+    manager m(metall::open_only, p);
+    auto *g = m.find<grid_t>(metall::unique_instance).first;
+    assert_non_null(g);
+    assert_int_equal(g->size(), 3);
+    assert_string_equal((*g)[1][0].c_str(), longstr.c_str());
+    assert_string_equal((*g)[2][0].c_str(), "xxx");
+    (*g)[0].emplace_back(longstr.c_str()); /* through the stored allocators */
+    (*g)[0][0].append(longstr);
+    assert_int_equal((*g)[0][0].size(), 200);
+    assert_true(m.destroy<grid_t>(metall::unique_instance));
+    assert_true(m.all_memory_deallocated());
+}
+
 /* ---- move and profile ---------------------------------------------------- */
 
 static void test_move_profile(void **state) {
@@ -686,6 +763,7 @@ int main(void) {
         cmocka_unit_test(test_flush_snapshot_copy),
         cmocka_unit_test(test_identity_description),
         cmocka_unit_test(test_allocators),
+        cmocka_unit_test(test_proxies_by_kind),
         cmocka_unit_test(test_move_profile),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
