@@ -43,7 +43,9 @@
 #include <sys/mman.h>
 #include <time.h>
 
-enum { POOL_NO = 0, POOL_YES = 1, POOL_QUEUED = 2, POOL_PUNCHING = 3 };
+/* POOL_KEPT: freed during close (the thread caches' slots coming back):
+ * left backed, never punched by this close (see chunk_close_begin). */
+enum { POOL_NO = 0, POOL_YES = 1, POOL_QUEUED = 2, POOL_PUNCHING = 3, POOL_KEPT = 4 };
 
 static void *anon_alloc(size_t bytes)
 {
@@ -723,6 +725,10 @@ void chunk_trim_note(metall_manager *m, uint32_t ci, bool freed)
     struct chunk_dir *cd = &m->chunks;
     struct chunk_info *info = &cd->info[ci];
     pthread_mutex_lock(&cd->lock);
+    if (cd->closing) { /* see chunk_close_begin */
+        pthread_mutex_unlock(&cd->lock);
+        return;
+    }
     if (!info->in_dirty) {
         cd->dirty_map[ci >> 6] |= (uint64_t)1 << (ci & 63);
         info->in_dirty = 1;
@@ -821,6 +827,11 @@ static void release_run(metall_manager *m, uint32_t idx, uint32_t n)
     }
     if (partly)
         cd->info[idx].backed = 0; /* fallocate again before reuse */
+    if (cd->closing) { /* no punch: the image records it as (un)backed free */
+        for (uint32_t k = 0; k < n; k++)
+            cd->info[idx + k].in_pool = POOL_KEPT;
+        return;
+    }
     queue_punch(m, idx, n);
 }
 
@@ -871,21 +882,32 @@ out:
     return rc;
 }
 
-int chunk_pool_drain(metall_manager *m)
+void chunk_close_begin(metall_manager *m)
 {
-    struct chunk_dir *cd = &m->chunks;
-    pthread_mutex_lock(&cd->lock);
-    /* no prefault may run while close punches free-slot pages */
+    pthread_mutex_lock(&m->chunks.lock);
+    m->chunks.closing = true;
+    pthread_mutex_unlock(&m->chunks.lock);
+}
+
+/* No prefault may run while what it would populate is punched (lock held). */
+static void prefault_stop(struct chunk_dir *cd)
+{
     cd->pf_on = false;
     cd->pf_head = cd->pf_len = 0;
     while (cd->pf_inflight)
         pthread_cond_wait(&cd->purge_idle_cv, &cd->lock);
-    /* Backed free chunks (the pool, look-ahead chunks never used) stay
-     * backed up to 1/8 of the live bytes: the file records them as backed
-     * and the next run reuses them; punching them (resident pages to drop)
-     * would be most of the cost of a close after a flush. A small heap
-     * keeps none, so its files shrink to the live data. (No other thread
-     * allocates during close: the counts are stable.) */
+}
+
+/* Backed free chunks (the pool, look-ahead chunks never used) stay backed
+ * up to 1/8 of the live bytes: the file records them as backed and the next
+ * run reuses them; punching them (resident pages to drop) would be most of
+ * the cost of a close. A small heap keeps none, so its files shrink to the
+ * live data. Queue the rest for punching. Lock held; the live count reads
+ * the SMALL chunks' counts: the caller holds every arena lock, or no other
+ * thread allocates (close). Chunks freed by close itself are not counted. */
+static void punch_over_budget(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
     size_t live = 0;
     for (uint32_t i = 1; i < cd->nchunks; i++) {
         const struct chunk_info *ci = &cd->info[i];
@@ -895,13 +917,14 @@ int chunk_pool_drain(metall_manager *m)
             live += (size_t)ci->val << MC_CHUNK_SHIFT;
     }
     size_t keep = live / 8 >> MC_CHUNK_SHIFT;
-    while (cd->npool) {
-        uint32_t idx = cd->pool[--cd->npool];
-        cd->info[idx].in_pool = POOL_NO;
-        if (keep)
+    for (uint32_t k = cd->npool; k-- > 0;) { /* the pool first: reused first */
+        uint32_t idx = cd->pool[k];
+        if (keep) {
             keep--;
-        else
-            queue_punch(m, idx, 1);
+            continue;
+        }
+        pool_remove(cd, idx); /* moves an already kept one to k */
+        queue_punch(m, idx, 1);
     }
     for (uint32_t i = 1; i < cd->nchunks; i++)
         if (cd->info[i].kind == MC_CHUNK_FREE && cd->info[i].backed &&
@@ -911,6 +934,28 @@ int chunk_pool_drain(metall_manager *m)
             else
                 queue_punch(m, i, 1);
         }
+}
+
+void chunk_flush_purge(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    bin_lock_all(m);
+    pthread_mutex_lock(&cd->lock);
+    bool pf = cd->pf_on;
+    prefault_stop(cd);
+    punch_over_budget(m);
+    cd->pf_on = pf;
+    pthread_mutex_unlock(&cd->lock);
+    bin_unlock_all(m);
+    chunk_purge_wait(m, true);
+}
+
+int chunk_pool_drain(metall_manager *m)
+{
+    struct chunk_dir *cd = &m->chunks;
+    pthread_mutex_lock(&cd->lock);
+    prefault_stop(cd);
+    punch_over_budget(m);
     pthread_mutex_unlock(&cd->lock);
     chunk_purge_wait(m, true);
     return 0;

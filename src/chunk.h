@@ -27,8 +27,22 @@ void chunk_free(metall_manager *m, uint32_t idx, uint32_t n);
  * failure, with errno). */
 int chunk_grow_in_place(metall_manager *m, uint32_t idx, uint32_t n, uint32_t n2);
 
-/* Punch the holes of all pooled backed free chunks, and wait until every
- * queued punch is done. Takes chunks.lock. */
+/* Close begins: what is freed from now on (the thread caches' slots) is
+ * neither punched nor trimmed. Those slots were allocated, so their pages
+ * and chunks are backed and mostly resident: punching them cost close
+ * ~5-50 ms per chunk (synchronous discards), for disk space bounded by the
+ * caches' size. The image marks a SMALL chunk with free slots as having
+ * holes and a free chunk as backed or not, so the next run needs no more. */
+void chunk_close_begin(metall_manager *m);
+
+/* Flush: punch the backed free chunks beyond close's budget (1/8 of the
+ * live bytes), so that a close right after it has none to punch, then as
+ * chunk_purge_wait(m, true). Takes every arena lock, then chunks.lock. */
+void chunk_flush_purge(metall_manager *m);
+
+/* Close: stop prefaulting, punch the backed free chunks beyond the budget
+ * (as chunk_flush_purge), every queued chunk and every dirty SMALL chunk's
+ * free pages, and wait until done. Takes chunks.lock. */
 int chunk_pool_drain(metall_manager *m);
 
 /* Punch every queued chunk now, and if `trim`, every dirty SMALL chunk's

@@ -488,7 +488,7 @@ bool metall_flush(metall_manager *m)
     if (m->read_only)
         return mc_fail(EROFS, "%s: the datastore is open read-only", m->path), false;
     tcache_flush_mine(m);
-    chunk_purge_wait(m, true); /* the files are as small as they get once flushed */
+    chunk_flush_purge(m); /* the files are as small as they get once flushed */
     pthread_mutex_lock(&m->meta_lock);
     int rc = persist(m, false);
     pthread_mutex_unlock(&m->meta_lock);
@@ -528,6 +528,7 @@ bool metall_close(metall_manager *m)
         manager_free(m);
         return true;
     }
+    chunk_close_begin(m);
     tcache_destroy_all(m);
     /* punches the pool and look-ahead chunks, and the free pages of the
      * SMALL chunks changed since the last flush (best effort: a failed

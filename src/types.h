@@ -161,6 +161,7 @@ struct chunk_dir {
     uint64_t *dirty_map;     /* bit i: info[i].in_dirty */
     uint32_t ndirty;
     bool trim_inflight;
+    bool closing;            /* chunk_close_begin: free without punching or trimming */
     bool purge_started, purge_stop, purge_sync;
     pthread_cond_t purge_cv;      /* work queued, or stop */
     pthread_cond_t purge_idle_cv; /* queue drained */
