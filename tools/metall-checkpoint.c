@@ -15,14 +15,11 @@
  */
 #include <metall/metall.h>
 
-#include "chain.h"
-#include "mgmt.h"
+#include "chain_view.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PROG "metall-checkpoint"
 
@@ -41,68 +38,6 @@ static void usage(FILE *f)
                "exit status: 0 ok, 1 error, 2 usage error\n");
 }
 
-static int list_chain(const char *path, const char *indent)
-{
-    struct mc_chain c;
-    if (chain_open(&c, path, false, false, NULL, NULL)) {
-        fprintf(stderr, PROG ": %s\n", metall_errmsg());
-        return 1;
-    }
-    struct mc_chain_entry *v;
-    size_t n;
-    int rc = chain_list(&c, &v, &n);
-    if (rc) {
-        fprintf(stderr, PROG ": %s\n", metall_errmsg());
-        chain_close(&c);
-        return 1;
-    }
-    char uuid[37];
-    mgmt_uuid_string(c.uuid, uuid);
-    printf("%schain %s: datastore %s, piece %llu bytes, base holds %lld%s\n", indent, path, uuid,
-           (unsigned long long)c.info.piece_size, (long long)c.base.id,
-           c.base.merging_to > c.base.id ? " (a merge is under way)" : "");
-    printf("%s%12s  %-10s  %-10s  %10s  %12s  %12s  %s\n", indent, "id", "state", "kind", "changed",
-           "data bytes", "disk bytes", "taken");
-    for (size_t i = 0; i < n; i++) {
-        char when[32] = "-";
-        if (v[i].complete) {
-            time_t t = (time_t)v[i].man.created_unix;
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
-        }
-        printf("%s%12lld  %-10s  %-10s  %10llu  %12llu  %12llu  %s\n", indent, (long long)v[i].id,
-               !v[i].complete ? "incomplete" : v[i].restorable ? "complete" : "merged",
-               v[i].man.flags & MC_CHAIN_F_FULL ? "full" : v[i].complete ? "delta" : "-",
-               (unsigned long long)v[i].man.changed, (unsigned long long)v[i].man.data_bytes,
-               (unsigned long long)v[i].disk_bytes, when);
-    }
-    free(v);
-    chain_close(&c);
-    return 0;
-}
-
-static int list_root(const char *root, const char *manifest)
-{
-    FILE *f = fopen(manifest, "r");
-    char line[2048];
-    printf("MPI chain root %s, global manifest:\n", root);
-    while (f && fgets(line, sizeof line, f))
-        printf("  %s", line);
-    if (f)
-        fclose(f);
-    int rc = 0;
-    for (int r = 0;; r++) {
-        char p[4200];
-        snprintf(p, sizeof p, "%s/subdir-%d", root, r);
-        FILE *probe = fopen(p, "r"); /* a directory opens for reading */
-        if (!probe)
-            break;
-        fclose(probe);
-        printf("rank %d:\n", r);
-        rc |= list_chain(p, "  ");
-    }
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -110,14 +45,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc == 3 && !strcmp(argv[1], "ls")) {
-        char m[4200];
-        snprintf(m, sizeof m, "%s/metall_mpi_chain", argv[2]);
-        FILE *f = fopen(m, "r");
-        if (f) {
-            fclose(f);
-            return list_root(argv[2], m);
-        }
-        return list_chain(argv[2], "");
+        if (cv_is_mpi_chain_root(argv[2]))
+            return cv_print_mpi_root(PROG, argv[2], false);
+        return cv_print_chain(PROG, argv[2], "", false, NULL);
     }
     if ((argc == 4 || argc == 6) && !strcmp(argv[1], "restore")) {
         long long id = -1;

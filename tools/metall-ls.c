@@ -14,10 +14,16 @@
  * then prints what can be read without opening it (uuid, description,
  * geometry), says why it cannot open it, and exits 1.
  *
+ * PATH may also be a checkpoint chain (metall_checkpoint) or an MPI chain
+ * root (metall_mpi_checkpoint): then every checkpoint is listed with its
+ * id, state (complete, merged into the base, incomplete), kind, changed
+ * pieces and bytes (chain_view.h).
+ *
  * Exit status: 0 success, 1 error (message on stderr), 2 usage error.
  */
 #include <metall/metall.h>
 
+#include "chain_view.h"
 #include "layout.h"
 #include "mgmt.h"
 #include "os.h"
@@ -43,6 +49,8 @@ static void usage(FILE *f)
             "format version, creator version, geometry, statistics, consistency and\n"
             "the named objects with their lengths and descriptions. The datastore is\n"
             "opened read-only and never modified.\n"
+            "PATH may also be a checkpoint chain or an MPI chain root: every checkpoint\n"
+            "is listed (id, complete / merged / incomplete, kind, changed pieces, bytes).\n"
             "\n"
             "options:\n"
             "  --json     print one JSON object instead of text\n"
@@ -428,6 +436,14 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": missing PATH\n");
         usage(stderr);
         return 2;
+    }
+
+    if (cv_is_mpi_chain_root(path) || cv_is_chain(path)) {
+        int rc = cv_is_mpi_chain_root(path) ? cv_print_mpi_root(PROG, path, json)
+                                            : cv_print_chain(PROG, path, "", json, NULL);
+        if (json && !cv_is_mpi_chain_root(path))
+            putchar('\n');
+        return rc;
     }
 
     struct outside o = {0};

@@ -8,10 +8,15 @@
  * node-local root (it lists the ranks this node holds) or once on a shared
  * root.
  *
+ * ROOT may also be an MPI checkpoint chain root (metall_mpi_checkpoint):
+ * then the global manifest's complete ids and every rank's chain present
+ * here are listed (chain_view.h).
+ *
  * Exit status: 0 when the root is a valid MPI datastore and every rank
  * present here matches the manifest and is consistent (with --complete:
  * every rank is present); 1 otherwise; 2 on bad usage.
  */
+#include "chain_view.h"
 #include "rootfs.h"
 
 #include <metall/metall.h>
@@ -32,6 +37,8 @@ static void usage(FILE *f)
             "ROOT/subdir-RANK): marker, manifest check, and per rank the host it was\n"
             "written on, uuid, bytes on disk and state; then each rank's placement\n"
             "recorded at create: host, cpuset, NUMA node(s), NUMA policy, datastore.\n"
+            "ROOT may also be an MPI checkpoint chain root: its complete ids and each\n"
+            "rank's chain (id, complete / merged / incomplete, kind, changed pieces, bytes).\n"
             "  --complete  fail unless every rank's subdirectory is present here\n"
             "              (a shared root; node-local roots hold only their ranks)\n"
             "  --help      this text\n"
@@ -141,6 +148,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (cv_is_mpi_chain_root(root))
+        return cv_print_mpi_root("metall-mpi-ls", root, false);
     char why[MM_WHY_MAX];
     int parts = 0;
     int rc = mm_read_marker(root, &parts, why, sizeof why);

@@ -5,13 +5,15 @@
 # datastore not consistent, restores the newest complete checkpoint
 # (iteration 6: the one at 9 was never completed on every rank) and
 # finishes with every value correct.
-# Then metall-checkpoint lists the chain root and restores rank 0's part.
-# usage: mpi_restart.sh MPIEXEC_AND_FLAGS... -- EXAMPLE RANKS TOOL
+# Then metall-checkpoint, metall-mpi-ls and metall-ls list the chain root
+# (complete ids, every rank's chain, the ids the manifest lists) and
+# metall-checkpoint restores rank 0's part.
+# usage: mpi_restart.sh MPIEXEC_AND_FLAGS... -- EXAMPLE RANKS TOOL MPI_LS LS
 set -eu
 run=""
 while [ "$1" != "--" ]; do run="$run $1"; shift; done
 shift
-example=$1 ranks=$2 tool=$3
+example=$1 ranks=$2 tool=$3 mpils=$4 ls=$5
 base=${METALLC_TEST_TMPDIR:-/tmp}
 mkdir -p "$base"
 dir=$(mktemp -d "$base/mpi-restart-XXXXXX")
@@ -27,9 +29,15 @@ grep -q "finished 12 iterations, values correct (restarted from the chain at ite
     || fail "restart output: $(cat "$dir/out2")"
 grep -q "ids 3 4$" "$dir/pfs/chain/metall_mpi_chain" || fail "manifest after: $(cat "$dir/pfs/chain/metall_mpi_chain")"
 "$tool" ls "$dir/pfs/chain" >"$dir/ls" || fail "metall-checkpoint ls: $(cat "$dir/ls")"
-grep -q "^  ids 3 4$" "$dir/ls" || fail "ls global manifest: $(cat "$dir/ls")"
+grep -q "complete (global manifest): 3 4$" "$dir/ls" || fail "ls global manifest: $(cat "$dir/ls")"
 [ "$(grep -c "^rank [0-9]*:$" "$dir/ls")" = "$ranks" ] || fail "ls ranks: $(cat "$dir/ls")"
-grep -Eq "^ +4  complete +delta" "$dir/ls" || fail "ls rows: $(cat "$dir/ls")"
+grep -Eq "^ +4  complete +delta .*  listed$" "$dir/ls" || fail "ls rows: $(cat "$dir/ls")"
+"$mpils" "$dir/pfs/chain" >"$dir/mpils" || fail "metall-mpi-ls: $(cat "$dir/mpils")"
+grep -q "complete (global manifest): 3 4$" "$dir/mpils" || fail "metall-mpi-ls: $(cat "$dir/mpils")"
+grep -q "^$ranks of $ranks ranks' chains on this host$" "$dir/mpils" || fail "mpi-ls: $(cat "$dir/mpils")"
+"$ls" --json "$dir/pfs/chain" >"$dir/lsjson" || fail "metall-ls --json: $(cat "$dir/lsjson")"
+grep -q '"complete_ids":\[3,4\]' "$dir/lsjson" || fail "metall-ls --json: $(cat "$dir/lsjson")"
+grep -q '{"id":4,"state":"complete","kind":"delta"' "$dir/lsjson" || fail "json rows: $(cat "$dir/lsjson")"
 "$tool" restore "$dir/pfs/chain/subdir-0" --id 3 "$dir/r0" | grep -q "restored checkpoint 3" \
     || fail "metall-checkpoint restore"
 [ -f "$dir/r0/closed" ] || fail "restored datastore not closed"
