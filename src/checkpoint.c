@@ -64,7 +64,7 @@ struct job {
     struct mc_sink sink;
     bool finish;                   /* write the sink, mgmt files, manifest */
     bool collect;                  /* first: the changed pieces from the generation */
-    struct mc_ckpt *ck;            /* collect: its table and generation */
+    struct mc_ckpt *ck;            /* its manager's (collect: the table and generation) */
     struct mc_gen_runs runs;       /* collect: the changed pages */
     uint8_t *free_ch;              /* collect: the cut's free chunks */
     uint8_t *fresh;                /* collect: chunks allocated since the last cut */
@@ -95,6 +95,8 @@ struct mc_ckpt {
     struct mc_wp wp;               /* TRACK_WP */
     uint8_t *prev_free;            /* the free chunks of the table's cut */
     uint64_t prev_nchunks;
+    char *stage;                   /* a staging buffer kept from the last job */
+    size_t stage_cap;
     struct mc_ckpt_stats stats;    /* of the last checkpoint */
     /* the piece hashes of the newest checkpoint this manager wrote */
     char chain[PATH_MAX];
@@ -111,10 +113,21 @@ struct mc_ckpt {
     char msg[MSG_MAX];
 };
 
+/* A staging buffer up to this size is kept for the next checkpoint: its
+ * pages are then not faulted in and zeroed again in the cut. */
+#define STAGE_KEEP ((size_t)64 << 20)
+
 static void job_free(struct job *j)
 {
     if (!j)
         return;
+    struct mc_ckpt *ck = j->ck;
+    if (ck && !ck->stage && j->sink.cap <= STAGE_KEEP) { /* the caller holds ck->mu */
+        ck->stage = j->sink.buf;
+        ck->stage_cap = j->sink.cap;
+        j->sink.buf = NULL;
+        j->sink.cap = 0;
+    }
     sink_close(&j->sink);
     chain_close(&j->chain);
     free(j->runs.v);
@@ -522,7 +535,6 @@ static int tracked_changes(metall_manager *m, struct mc_ckpt *ck, struct job *j,
         return 1;
     }
     j->collect = true;
-    j->ck = ck;
     j->live = live;
     j->fresh = fresh;
     j->free_ch = *free_ch; /* the job's now */
@@ -612,6 +624,11 @@ static int cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, int64_t id,
         rc = prepare_table(ck, c, full ? -1 : j->man.parent, live);
     if (!rc)
         rc = sink_open(&j->sink, c, id, full, flush_at);
+    if (!rc && ck->stage) { /* its pages are there already */
+        j->sink.buf = ck->stage;
+        j->sink.cap = ck->stage_cap;
+        ck->stage = NULL;
+    }
     if (!rc)
         rc = find_changes(m, ck, j, full, nblocks, &free_ch, live);
     pthread_mutex_unlock(&m->meta_lock);
@@ -667,10 +684,11 @@ static int finish_full(struct mc_ckpt *ck, struct job *j)
     return chain_write_base(&j->chain, &b);
 }
 
-static struct job *job_new(void)
+static struct job *job_new(struct mc_ckpt *ck)
 {
     struct job *j = calloc(1, sizeof *j);
     if (j) {
+        j->ck = ck;
         j->chain.lock_fd = -1;
         j->sink.data_fd = -1;
     }
@@ -687,7 +705,7 @@ int mc_checkpoint(metall_manager *m, const char *chain_dir, const metall_checkpo
     pthread_mutex_lock(&ck->mu);
     join(ck);
     memset(&ck->stats, 0, sizeof ck->stats);
-    struct job *j = job_new();
+    struct job *j = job_new(ck);
     bool full = false, async = opt && opt->async;
     int rc = j ? open_chain(m, j, chain_dir, id, &full) : mc_fail(ENOMEM, "out of memory");
     ck->stats.open_s = now_s() - t0;
@@ -767,7 +785,7 @@ int mc_checkpoint_merge(metall_manager *m, const char *chain_dir, unsigned keep)
         return -1;
     pthread_mutex_lock(&ck->mu);
     join(ck);
-    struct job *j = job_new();
+    struct job *j = job_new(ck);
     int rc = j ? 0 : mc_fail(ENOMEM, "out of memory");
     if (!rc)
         rc = chain_open(&j->chain, chain_dir, true, false, m->uuid, NULL);
@@ -795,6 +813,7 @@ void mc_checkpoint_close(metall_manager *m)
     gen_free(&ck->gen, true);
     wp_close(&ck->wp);
     free(ck->prev_free);
+    free(ck->stage);
     free(ck->table);
     free(ck);
     m->ckpt = NULL;
