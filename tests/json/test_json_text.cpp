@@ -86,6 +86,13 @@ static void test_parse_scalars(void **) {
     assert_true(std::signbit(parse_ok("-0.0").as_double()));
     assert_true(parse_ok("0.1").as_double() == 0.1); /* correctly rounded */
     assert_true(parse_ok("2.2250738585072011e-308").as_double() == 2.2250738585072011e-308);
+    /* the input ends where the view ends, not at a NUL: the digits after
+     * it are not part of the number */
+    const char more[] = "12345";
+    assert_int_equal(parse_ok(std::string_view(more, 2)).as_int64(), 12);
+    assert_int_equal(parse_ok(std::string_view("-98765", 3)).as_int64(), -98);
+    const std::string inner = "[7]8";
+    assert_int_equal(parse_ok(std::string_view(inner.data() + 1, 1)).as_int64(), 7);
 }
 
 static void test_parse_strings(void **) {

@@ -183,16 +183,17 @@ private:
                 ++m_p;
             integral = false;
         }
-        if (integral && store_integer(out, start, negative))
+        if (integral && store_integer(out, start, m_p, negative))
             return true;
         out = to_double(start, m_p);
         return true;
     }
 
     /* false if the integer does not fit int64/uint64 (it becomes a double) */
-    static bool store_integer(value<Alloc> &out, const char *start, bool negative) {
+    static bool store_integer(value<Alloc> &out, const char *start, const char *end,
+                              bool negative) {
         std::uint64_t mag = 0;
-        for (const char *p = start + negative; *p >= '0' && *p <= '9'; ++p) {
+        for (const char *p = start + negative; p != end; ++p) {
             const unsigned d = static_cast<unsigned>(*p - '0');
             if (mag > (std::numeric_limits<std::uint64_t>::max() - d) / 10)
                 return false;
