@@ -76,7 +76,7 @@ static void test_snapshot_other_fs(void **state)
     path_of(snap, "pfs/ckpt-1");
     path_of(fresh, "nvme/fresh");
     if (!mount_tmpfs(mnt, "256m"))
-        skip();
+        env_skip();
     metall_mpi *h = create_with_values(root, 21);
     CHECK_ALL(metall_mpi_snapshot(h, snap));
     CHECK_ALL(metall_mpi_close(h));
@@ -101,7 +101,7 @@ static void test_snapshot_enospc(void **state)
     path_of(snap, "small/snap");
     path_of(copy, "small/copy");
     if (!mount_tmpfs(mnt, "4m"))
-        skip();
+        env_skip();
     metall_mpi *h = create_with_values(root, 31);
     /* only the last rank has more than the file system holds */
     size_t big = g_rank == g_size - 1 ? (size_t)8 << 20 : (size_t)64 << 10;
