@@ -154,11 +154,16 @@ int main(int argc, char **argv)
             o.dry_run = true;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
             o.quiet = true;
-        else if (!strcmp(a, "--min-age") && i + 1 < argc) {
+        else if (!strcmp(a, "--min-age")) {
+            /* digits only: strtol takes "" and " 5" too, and an empty
+             * value (an unset shell variable) must not mean "remove even
+             * what a running job is writing" */
+            const char *v = i + 1 < argc ? argv[++i] : "";
             char *end;
-            o.min_age = strtol(argv[++i], &end, 10);
-            if (*end || o.min_age < 0) {
-                fprintf(stderr, "metall-leftovers: --min-age wants seconds, not '%s'\n", argv[i]);
+            errno = 0;
+            o.min_age = strtol(v, &end, 10);
+            if (*v < '0' || *v > '9' || *end || errno) {
+                fprintf(stderr, "metall-leftovers: --min-age wants seconds, not '%s'\n", v);
                 return 2;
             }
         } else if (!strcmp(a, "--")) {

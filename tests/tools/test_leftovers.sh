@@ -36,6 +36,11 @@ echo "$out" | tail -1 | grep -q "^4 leftovers" || fail "bad summary"
 # min-age keeps fresh ones
 out=$("$tool" --remove --min-age 3600 "$d") || fail "min-age exited $?"
 [ -d "$d/a/ds.metall-tmp-123-0badcafe" ] || fail "--min-age removed a fresh leftover"
+# an empty or missing age is a usage error, not 0 (which removes fresh ones)
+"$tool" --remove --min-age "" "$d" 2> /dev/null; [ $? -eq 2 ] || fail "--min-age '' did not exit 2"
+"$tool" --remove --min-age " 5" "$d" 2> /dev/null; [ $? -eq 2 ] || fail "--min-age ' 5' did not exit 2"
+"$tool" --remove --min-age 2> /dev/null; [ $? -eq 2 ] || fail "--min-age without a value did not exit 2"
+[ -d "$d/a/ds.metall-tmp-123-0badcafe" ] || fail "a bad --min-age removed a leftover"
 
 # remove
 "$tool" --remove "$d" || fail "remove exited $?"
