@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -47,8 +48,8 @@ static void usage(FILE *f)
             "\n"
             "  --remove        delete them\n"
             "  --dry-run       with --remove: say what would be deleted, delete nothing\n"
-            "  --min-age S     skip leftovers modified less than S seconds ago (an operation\n"
-            "                  may still be writing them); default 0\n"
+            "  --min-age S     skip leftovers with anything in them modified less than S\n"
+            "                  seconds ago (an operation may still be writing them); default 0\n"
             "  -q, --quiet     only the summary and errors\n"
             "  -h, --help      this text\n"
             "\n"
@@ -67,13 +68,35 @@ static const char *kind_name(enum mm_leftover k)
     }
 }
 
+static time_t newest_seen;
+
+static int note_mtime(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)path;
+    (void)flag;
+    (void)ftw;
+    if (sb->st_mtime > newest_seen)
+        newest_seen = sb->st_mtime;
+    return 0;
+}
+
+/* The newest modification below path (itself included): a running
+ * snapshot writes its segment files, not its top directory. */
+static time_t newest_mtime(const char *path, const struct stat *st)
+{
+    newest_seen = st->st_mtime;
+    if (S_ISDIR(st->st_mode) && nftw(path, note_mtime, 16, FTW_PHYS) != 0)
+        return time(NULL); /* unreadable: take it as fresh */
+    return newest_seen;
+}
+
 static void handle(const char *path, const struct stat *st, enum mm_leftover k,
                    const struct opts *o, struct tally *t)
 {
     uint64_t bytes = (uint64_t)st->st_blocks * 512u;
     if (S_ISDIR(st->st_mode))
         mm_disk_usage(path, &bytes);
-    if (o->min_age > 0 && time(NULL) - st->st_mtime < o->min_age) {
+    if (o->min_age > 0 && time(NULL) - newest_mtime(path, st) < o->min_age) {
         t->kept++;
         if (!o->quiet)
             printf("%-9s %12" PRIu64 " %s (kept: younger than %ld s)\n", kind_name(k), bytes,

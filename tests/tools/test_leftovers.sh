@@ -36,6 +36,14 @@ echo "$out" | tail -1 | grep -q "^4 leftovers" || fail "bad summary"
 # min-age keeps fresh ones
 out=$("$tool" --remove --min-age 3600 "$d") || fail "min-age exited $?"
 [ -d "$d/a/ds.metall-tmp-123-0badcafe" ] || fail "--min-age removed a fresh leftover"
+# a temporary whose top directory is old but which is still written below
+# (a running snapshot fills its segment files) is fresh
+mkdir -p "$d/busy/ds.metall-tmp-5-0badcafe/segment"
+echo x > "$d/busy/ds.metall-tmp-5-0badcafe/segment/block-000001"
+touch -d '2 days ago' "$d/busy/ds.metall-tmp-5-0badcafe/segment" "$d/busy/ds.metall-tmp-5-0badcafe"
+"$tool" --remove --min-age 3600 "$d/busy" > /dev/null || fail "min-age (busy) exited $?"
+[ -d "$d/busy/ds.metall-tmp-5-0badcafe" ] || fail "--min-age removed a temporary still written below"
+rm -rf "$d/busy"
 # an empty or missing age is a usage error, not 0 (which removes fresh ones)
 "$tool" --remove --min-age "" "$d" 2> /dev/null; [ $? -eq 2 ] || fail "--min-age '' did not exit 2"
 "$tool" --remove --min-age " 5" "$d" 2> /dev/null; [ $? -eq 2 ] || fail "--min-age ' 5' did not exit 2"
