@@ -121,6 +121,14 @@ static uint32_t new_chunk(metall_manager *m, unsigned a, unsigned c)
  * per partly filled chunk. */
 #define RUNWAY_PAGES 64u
 
+/* The background trimmer punches runs of at least this many free pages.
+ * Each punch holds the block file's locks (page faults on the file wait)
+ * and, on a file system mounted with `discard`, waits for the device; at
+ * scale 18 of adjlist_bench, runs shorter than 8 pages were ~80% of its
+ * punches for ~15% of the pages it freed, and skipping them left the peak
+ * resident memory unchanged (169 vs 165-179 MiB) with 1/5 of the punches. */
+#define TRIM_MIN_PAGES 8u
+
 /* First page at or after the high-water mark of a chunk. */
 static uint32_t hwm_page(const struct chunk_info *info, const struct class_info *k)
 {
@@ -351,10 +359,11 @@ static bool slots_free(const uint64_t *bm, uint32_t s0, uint32_t s1)
     return true;
 }
 
-/* Runs of fully free, still backed pages of a SMALL chunk, up to page
- * `lim`: run r is [st[r], en[r]). Arena lock held. Returns the run count. */
+/* Runs of at least `min` fully free, still backed pages of a SMALL chunk,
+ * up to page `lim`: run r is [st[r], en[r]). Arena lock held. Returns the
+ * run count. */
 static unsigned free_runs(const struct chunk_info *info, const struct class_info *k,
-                          uint32_t lim, uint16_t *st, uint16_t *en)
+                          uint32_t lim, uint32_t min, uint16_t *st, uint16_t *en)
 {
     unsigned nr = 0;
     uint32_t rw = hwm_page(info, k); /* the runway: [rw, rw + RUNWAY_PAGES) */
@@ -376,7 +385,13 @@ static unsigned free_runs(const struct chunk_info *info, const struct class_info
             en[nr++] = (uint16_t)(p + 1);
         }
     }
-    return nr;
+    unsigned kept = 0;
+    for (unsigned r = 0; r < nr; r++)
+        if ((uint32_t)(en[r] - st[r]) >= min) {
+            st[kept] = st[r];
+            en[kept++] = en[r];
+        }
+    return kept;
 }
 
 int bin_trim_chunk(metall_manager *m, uint32_t ci, bool full, bool wait)
@@ -397,8 +412,9 @@ int bin_trim_chunk(metall_manager *m, uint32_t ci, bool full, bool wait)
      * so they may be resident); the rest of a chunk being filled is next */
     uint32_t lim = full ? MC_CHUNK_PAGES : hwm_page(info, k);
     uint16_t st[MC_CHUNK_PAGES / 2 + 1], en[MC_CHUNK_PAGES / 2 + 1];
-    unsigned nr = (full || (size_t)info->val * k->size >= ((size_t)1 << MC_PAGE_SHIFT))
-                      ? free_runs(info, k, lim, st, en) : 0;
+    uint32_t min = full ? 1 : TRIM_MIN_PAGES;
+    unsigned nr = (full || (size_t)info->val * k->size >= ((size_t)min << MC_PAGE_SHIFT))
+                      ? free_runs(info, k, lim, min, st, en) : 0;
     if (nr && !info->pmap && !(info->pmap = calloc(MC_CHUNK_PAGES / 64, sizeof(uint64_t))))
         nr = 0; /* no memory to remember holes: leave the chunk backed */
     if (!nr) {
