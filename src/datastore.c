@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -620,29 +621,65 @@ static int make_tmp_dir(const char *dst, char *tmp, size_t size)
     return 0;
 }
 
-static int copy_one(const char *src_dir, const char *dst_dir, const char *name, bool optional)
+/* Copy one file; *cloned tells whether it is a reflink clone, and
+ * *shared (if not NULL) grows by the bytes it then shares with its source. */
+static int copy_file_as(const char *src_dir, const char *dst_dir, const char *name,
+                        bool optional, bool *cloned, uint64_t *shared)
 {
     char s[PATH_MAX], d[PATH_MAX];
     if (join(s, sizeof s, src_dir, name) || join(d, sizeof d, dst_dir, name))
         return -1;
-    bool cloned;
-    int rc = os_copy_file(s, d, &cloned);
+    *cloned = false;
+    int rc = os_copy_file(s, d, cloned);
     if (rc == ENOENT && optional)
         return 0;
     if (rc)
         return mc_fail_sys(rc, "cannot copy %s to %s", s, d);
+    struct stat st;
+    if (*cloned && shared && stat(d, &st) == 0)
+        *shared += (uint64_t)st.st_blocks * 512u;
     return 0;
 }
 
-static int copy_blocks(const char *src_dir, const char *dst_dir, unsigned nblocks)
+static int copy_one(const char *src_dir, const char *dst_dir, const char *name, bool optional)
 {
+    bool cloned;
+    return copy_file_as(src_dir, dst_dir, name, optional, &cloned, NULL);
+}
+
+/* A reflink copy shares its disk blocks with the source. Rewriting them
+ * later, in either, takes as much new space (copy on write), and a store
+ * into a mapped page that finds none is a SIGBUS. So the file system must
+ * have room for the shared bytes now, unless METALLC_SNAPSHOT_OVERCOMMIT
+ * allows it (RELIABILITY.md: it cannot stay guaranteed afterwards). */
+static int check_shared_room(const char *dir, uint64_t shared)
+{
+    struct statvfs sv;
+    if (!shared || mc_options()->snapshot_overcommit || statvfs(dir, &sv) != 0)
+        return 0;
+    uint64_t avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+    if (avail >= shared)
+        return 0;
+    return mc_fail(ENOSPC,
+                   "%s: this reflink copy shares %llu bytes with its source; rewriting them "
+                   "later needs that much free space (copy on write) and only %llu bytes are "
+                   "free: free space, or set METALLC_SNAPSHOT_OVERCOMMIT=1 to allow it (a "
+                   "write that then finds the disk full gets SIGBUS)",
+                   dir, (unsigned long long)shared, (unsigned long long)avail);
+}
+
+/* Copy the block files; cloned[i] tells which are reflink clones. */
+static int copy_blocks(const char *src_dir, const char *dst_dir, unsigned nblocks,
+                       bool *cloned)
+{
+    uint64_t shared = 0;
     for (unsigned i = 0; i < nblocks; i++) {
         char name[64];
         snprintf(name, sizeof name, MC_BLOCK_FMT, i);
-        if (copy_one(src_dir, dst_dir, name, false))
+        if (copy_file_as(src_dir, dst_dir, name, false, &cloned[i], &shared))
             return -1;
     }
-    return 0;
+    return check_shared_room(dst_dir, shared);
 }
 
 /* End a snapshot or copy: on failure remove the temporary directory
@@ -657,36 +694,52 @@ static bool finish_tmp(int rc, const char *tmp)
     return rc == 0;
 }
 
-/* In a snapshot's copied blocks, punch the chunks that are free in its
- * chunk directory: they may hold data of objects freed or allocated after
- * the cut (and take space). Best effort: the directory marks them neither
- * backed nor zero, so they are fallocate'd and cleared before use anyway. */
-static void punch_free_chunks(const char *dir, size_t block_size, unsigned nblocks,
-                              const uint8_t *free_chunks)
+/* What a copy's block files must look like, chunk by chunk, to match
+ * the chunk directory that goes with them. */
+enum { PLAN_LEAVE, PLAN_BACK, PLAN_PUNCH };
+
+/* Apply plan[] (one per chunk of the copied blocks) to the block files in
+ * dir: PLAN_BACK chunks get their disk blocks (a sparse copy turns pages
+ * that were reserved but never written into holes, and the directory
+ * promises they are backed: a write into one on a full disk would be a
+ * SIGBUS; a reflink clone shares the source's blocks instead, see
+ * check_shared_room()); PLAN_PUNCH chunks are free in the directory and may hold data
+ * of objects freed or allocated after the cut (best effort: the
+ * directory marks them neither backed nor zero). ENOSPC if backing fails. */
+static int shape_copy(const char *dir, size_t block_size, unsigned nblocks, const uint8_t *plan,
+                      const bool *cloned)
 {
     uint32_t per_block = (uint32_t)(block_size >> MC_CHUNK_SHIFT);
     for (unsigned b = 0; b < nblocks; b++) {
         char f[PATH_MAX], name[64];
         snprintf(name, sizeof name, MC_BLOCK_FMT, b);
         if (join(f, sizeof f, dir, name))
-            return;
-        int fd;
-        if (os_open_regular(f, O_RDWR, 0, &fd))
-            continue;
-        for (uint32_t k = 0; k < per_block;) {
-            if (!free_chunks[(size_t)b * per_block + k]) {
-                k++;
-                continue;
-            }
-            uint32_t e = k;
-            while (e < per_block && free_chunks[(size_t)b * per_block + e])
+            return -1;
+        int fd, rc = os_open_regular(f, O_RDWR, 0, &fd);
+        if (rc)
+            return mc_fail_sys(rc, "cannot open %s", f);
+        const uint8_t *pl = plan + (size_t)b * per_block;
+        for (uint32_t k = 0; k < per_block && !rc;) {
+            uint32_t e = k + 1;
+            while (e < per_block && pl[e] == pl[k])
                 e++;
-            (void)os_punch_hole(fd, (off_t)k << MC_CHUNK_SHIFT, (off_t)(e - k) << MC_CHUNK_SHIFT);
+            off_t off = (off_t)k << MC_CHUNK_SHIFT, len = (off_t)(e - k) << MC_CHUNK_SHIFT;
+            if (pl[k] == PLAN_BACK && !cloned[b]) { /* a clone has the source's blocks */
+                rc = os_fallocate(fd, off, len);
+                if (rc == EOPNOTSUPP) /* a file system that cannot: stays sparse */
+                    rc = 0;
+            } else if (pl[k] == PLAN_PUNCH) {
+                (void)os_punch_hole(fd, off, len);
+            }
             k = e;
         }
-        (void)os_fsync(fd);
+        if (!rc)
+            rc = os_fsync(fd);
         close(fd);
+        if (rc)
+            return mc_fail_sys(rc, "%s: cannot reserve disk blocks for the heap's chunks", f);
     }
+    return 0;
 }
 
 /* Make tmp visible as dst: fsync its directories, rename, fsync parent. */
@@ -752,10 +805,18 @@ bool metall_snapshot(metall_manager *m, const char *dst)
         rc = build_images(m, uuid, &c, &cl, &n, &nl, &nblocks, &free_chunks);
     if (!rc)
         rc = hook_step("snapshot:cut", tmp);
+    bool *cloned = NULL;
+    if (!rc && !(cloned = calloc(nblocks ? nblocks : 1, sizeof *cloned)))
+        rc = mc_fail(ENOMEM, "%s: out of memory", m->path);
     if (!rc)
-        rc = copy_blocks(m->path, tmp, nblocks);
-    if (!rc)
-        punch_free_chunks(tmp, m->seg.block_size, nblocks, free_chunks);
+        rc = copy_blocks(m->path, tmp, nblocks, cloned);
+    if (!rc) {
+        /* free chunks punched, the others (but the reserved chunk 0) backed */
+        for (size_t i = 0; i < ((size_t)nblocks * m->seg.block_size) >> MC_CHUNK_SHIFT; i++)
+            free_chunks[i] = i == 0 ? PLAN_LEAVE : free_chunks[i] ? PLAN_PUNCH : PLAN_BACK;
+        rc = shape_copy(tmp, m->seg.block_size, nblocks, free_chunks, cloned);
+    }
+    free(cloned);
     if (!rc)
         rc = hook_step("snapshot:blocks", tmp);
     if (!rc)
@@ -779,6 +840,31 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     free(n);
     free(free_chunks);
     return finish_tmp(rc, tmp);
+}
+
+/* A copy of src's blocks in tmp: back every chunk src's directory calls
+ * backed (the rest stays as it was copied). */
+static int back_copied(const char *src, const uint8_t uuid[16], const char *tmp,
+                       size_t block_size, unsigned nblocks, const bool *cloned)
+{
+    uint8_t *backed;
+    uint32_t n;
+    if (mgmt_read_backed(src, uuid, &backed, &n))
+        return -1;
+    size_t total = ((size_t)nblocks * block_size) >> MC_CHUNK_SHIFT;
+    uint8_t *plan = calloc(total ? total : 1, 1); /* PLAN_LEAVE */
+    int rc = plan ? 0 : mc_fail(ENOMEM, "out of memory");
+    for (size_t i = 0; plan && i < total && i < n; i++)
+        plan[i] = backed[i] ? PLAN_BACK : PLAN_LEAVE;
+    for (size_t i = total; !rc && i < n; i++)
+        if (backed[i])
+            rc = mc_fail(EBADMSG, "%s: chunk %zu is in use but no segment file holds it", src,
+                         i);
+    if (!rc)
+        rc = shape_copy(tmp, block_size, nblocks, plan, cloned);
+    free(plan);
+    free(backed);
+    return rc;
 }
 
 bool metall_copy(const char *src, const char *dst)
@@ -812,7 +898,11 @@ bool metall_copy(const char *src, const char *dst)
             break;
         nblocks++;
     }
-    rc = copy_blocks(src, tmp, nblocks);
+    bool *cloned = calloc(nblocks ? nblocks : 1, sizeof *cloned);
+    rc = cloned ? copy_blocks(src, tmp, nblocks, cloned) : mc_fail(ENOMEM, "out of memory");
+    if (!rc)
+        rc = back_copied(src, uuid, tmp, (size_t)info.block_size, nblocks, cloned);
+    free(cloned);
     const char *files[] = {MC_FILE_DATASTORE_NAME, MC_FILE_CHUNKS_NAME, MC_FILE_NAMES_NAME,
                            MC_FILE_CLOSED_NAME};
     for (size_t i = 0; !rc && i < sizeof files / sizeof *files; i++)

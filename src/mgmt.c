@@ -441,6 +441,42 @@ int mgmt_read_chunks(metall_manager *m, void **buf, const char **payload, size_t
     return 0;
 }
 
+int mgmt_read_backed(const char *path, const uint8_t uuid[16], uint8_t **backed,
+                     uint32_t *nchunks)
+{
+    void *b;
+    const char *p;
+    size_t len;
+    char file[PATH_MAX];
+    snprintf(file, sizeof file, "%s/%s", path, MC_FILE_CHUNKS_NAME);
+    if (read_checked(path, MC_FILE_CHUNKS, uuid, &b, &p, &len))
+        return errno == ENOENT ? mc_fail(EBADMSG, "%s is missing", file) : -1;
+    struct mc_chunks_header h = {0, 0, 0};
+    if (len >= sizeof h)
+        memcpy(&h, p, sizeof h);
+    if (len < sizeof h || h.nchunks > UINT32_MAX || (len - sizeof h) / 8 < h.nchunks) {
+        free(b);
+        return BAD("%s: truncated chunk table", file);
+    }
+    uint32_t n = (uint32_t)h.nchunks;
+    uint8_t *out = calloc(n ? n : 1, 1);
+    if (!out) {
+        free(b);
+        return mc_fail(ENOMEM, "%s: out of memory", file);
+    }
+    for (uint32_t i = 1; i < n; i++) { /* chunk 0 is reserved: never backed */
+        struct mc_chunk_entry e;
+        memcpy(&e, p + sizeof h + (size_t)i * 8, 8);
+        out[i] = e.kind == MC_CHUNK_SMALL || e.kind == MC_CHUNK_LARGE ||
+                 e.kind == MC_CHUNK_BODY ||
+                 (e.kind == MC_CHUNK_FREE && (e.flags & MC_CHUNK_F_BACKED));
+    }
+    free(b);
+    *backed = out;
+    *nchunks = n;
+    return 0;
+}
+
 int mgmt_load_chunks(metall_manager *m, const char *payload, size_t len)
 {
     char file[PATH_MAX];

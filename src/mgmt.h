@@ -44,6 +44,11 @@ int mgmt_read_chunks(metall_manager *m, void **buf, const char **payload, size_t
  * capacity) and rebuild the free map and bins. Then load PATH/names into
  * m->named (validated against the loaded chunk directory). */
 int mgmt_load_chunks(metall_manager *m, const char *payload, size_t len);
+/* Which chunks PATH/chunks calls backed (allocated, or free and marked
+ * backed): a malloc'd byte per entry, 1 = backed. For copies, which must
+ * give those chunks disk blocks. */
+int mgmt_read_backed(const char *path, const uint8_t uuid[16], uint8_t **backed,
+                     uint32_t *nchunks);
 int mgmt_load_names(metall_manager *m);
 
 /* Parse a chunks/names payload (no file header): used by the loaders and

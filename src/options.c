@@ -28,6 +28,7 @@ static void read_env(void)
     g_opts.prefault = !g_opts.purge_sync && env_bool("METALLC_PREFAULT", true);
     const char *pd = getenv("METALLC_PURGE_DELAY_MS");
     g_opts.purge_delay_ns = (pd && *pd ? (uint64_t)strtoull(pd, NULL, 10) : 500) * 1000000u;
+    g_opts.snapshot_overcommit = env_bool("METALLC_SNAPSHOT_OVERCOMMIT", false);
 }
 
 const struct mc_options *mc_options(void)

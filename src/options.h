@@ -14,6 +14,9 @@ struct mc_options {
     bool purge_sync;         /* METALLC_PURGE=sync: punch freed chunks in free() */
     bool prefault;           /* METALLC_PREFAULT (default on): background prefault */
     uint64_t purge_delay_ns; /* METALLC_PURGE_DELAY_MS (default 500) */
+    bool snapshot_overcommit; /* METALLC_SNAPSHOT_OVERCOMMIT=1: allow a reflink snapshot or
+                                 copy whose shared bytes the file system has no room to
+                                 rewrite (datastore.c) */
 };
 /* The options, read from the environment at the first call (thread-safe). */
 const struct mc_options *mc_options(void);

@@ -173,7 +173,12 @@ bool metall_flush(metall_manager *m);
  * Take a snapshot of the open datastore into the new directory @p dst: a
  * consistent, closed datastore with a new uuid. Files are cloned (FICLONE
  * reflink) where the file system can, otherwise copied sparsely (holes
- * kept). The snapshot is written under a temporary name and renamed into
+ * kept), and every chunk in use gets its disk blocks (no SIGBUS when the
+ * snapshot is opened on a full disk). A reflink snapshot shares its blocks
+ * with the datastore, and rewriting them later (in either) needs that much
+ * free space: without it, the snapshot fails with ENOSPC, unless the
+ * environment sets METALLC_SNAPSHOT_OVERCOMMIT=1 (see RELIABILITY.md).
+ * The snapshot is written under a temporary name and renamed into
  * place when complete, so a failed snapshot leaves nothing at @p dst.
  * @return true on success, false with errno: EEXIST (dst exists), ENOSPC,
  *         EXDEV, EACCES, EROFS (read-only manager).
