@@ -329,6 +329,7 @@ static metall_manager *open_common(const char *path, bool read_only)
     struct mc_datastore_info info;
     if (mgmt_read_datastore(path, uuid, &info))
         return NULL;
+    (void)mc_hook("open:identity", path);
     metall_manager *m = manager_new(path, read_only);
     if (!m)
         return NULL;
@@ -937,21 +938,177 @@ static int check_not_symlink(const char *path)
     return 0;
 }
 
+/* Is the last component of path named like this library's temporaries? */
+static bool is_tmp_name(const char *path)
+{
+    char *np = norm_path(path);
+    if (!np)
+        return false;
+    const char *base = strrchr(np, '/');
+    bool named = strstr(base ? base + 1 : np, MC_TMP_INFIX) != NULL;
+    free(np);
+    return named;
+}
+
+/* Mark path as being removed, durably, before anything is deleted:
+ * `closed` renamed to `removing` (or that created empty: neither needs new
+ * disk blocks, and on a full disk the removal goes on without the mark). */
+static int mark_removing(const char *path)
+{
+    char c[PATH_MAX], r[PATH_MAX];
+    if (join(c, sizeof c, path, MC_FILE_CLOSED_NAME) ||
+        join(r, sizeof r, path, MC_FILE_REMOVING_NAME))
+        return -1;
+    int fd, rc = rename(c, r) == 0 ? 0 : errno;
+    if (rc == ENOENT && !(rc = os_open_regular(r, O_WRONLY | O_CREAT, 0644, &fd)))
+        close(fd);
+    /* already there (also as something hostile), or no room for an inode */
+    if (rc == EINVAL || rc == ELOOP || rc == EISDIR || rc == ENOTEMPTY || rc == ENOSPC ||
+        rc == EDQUOT)
+        rc = 0;
+    if (!rc)
+        rc = os_fsync_dir(path);
+    return rc ? mc_fail_sys(rc, "%s: cannot mark it as being removed (%s)", path, r) : 0;
+}
+
+static bool kept(const char *name, const char *const *keep)
+{
+    for (; keep && *keep; keep++)
+        if (strcmp(name, *keep) == 0)
+            return true;
+    return false;
+}
+
+/* Delete what the directory dfd holds but the names in keep[] (which may
+ * be NULL), depth first, entry by entry (each one a test hook point).
+ * Closes dfd. Entries that vanish meanwhile are not an error. */
+static int remove_entries(int dfd, const char *ds, const char *const *keep, int depth)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        int e = errno;
+        close(dfd);
+        return e;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (!rc && (de = readdir(d))) {
+        const char *n = de->d_name;
+        struct stat st;
+        if (!strcmp(n, ".") || !strcmp(n, "..") || kept(n, keep))
+            continue;
+        if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            rc = errno == ENOENT ? 0 : errno;
+            continue;
+        }
+        if (S_ISDIR(st.st_mode) && depth >= 32) {
+            rc = ELOOP; /* not a tree this library made */
+        } else if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            rc = sub < 0 ? errno : remove_entries(sub, ds, NULL, depth + 1);
+            if (!rc && unlinkat(dirfd(d), n, AT_REMOVEDIR) != 0)
+                rc = errno;
+        } else if (unlinkat(dirfd(d), n, 0) != 0) {
+            rc = errno;
+        }
+        if (rc == ENOENT)
+            rc = 0;
+        if (!rc)
+            (void)mc_hook("remove:unlinked", ds);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int remove_entries_at(const char *dir, const char *const *keep)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    return dfd < 0 ? errno : remove_entries(dfd, dir, keep, 0);
+}
+
+/* The last steps of a removal, in tmp (path's temporary name, or path
+ * itself when it is one): everything but the identity file, then that,
+ * then the directory. */
+static int remove_tmp(const char *path, const char *tmp)
+{
+    static const char *const identity[] = {MC_FILE_DATASTORE_NAME, NULL};
+    char f[PATH_MAX];
+    if (join(f, sizeof f, tmp, MC_FILE_DATASTORE_NAME))
+        return -1;
+    int rc = remove_entries_at(tmp, identity);
+    if (!rc && unlink(f) != 0 && errno != ENOENT)
+        rc = errno;
+    if (!rc) {
+        (void)mc_hook("remove:unlinked", tmp);
+        if (rmdir(tmp) != 0)
+            rc = errno;
+    }
+    if (rc)
+        return mc_fail_sys(rc, "%s is removed, but what is left of it, %s, could not be "
+                               "deleted; delete it with metall_remove() or metall-leftovers",
+                           path, tmp);
+    (void)os_fsync_parent(tmp);
+    return 0;
+}
+
+/* Remove a locked datastore so that SIGKILL at any point leaves either
+ * path, marked as being removed and still holding its identity file (so
+ * metall_remove() and create with overwrite finish the job), or nothing at
+ * path and a temporary directory beside it (DST.metall-tmp-PID-RANDOM, as
+ * an interrupted snapshot leaves, removable the same way). The lock file
+ * stays until path is gone: a concurrent open cannot create a new one and
+ * get in (then it finds no closed mark, or no path). */
+static int remove_locked(const char *path)
+{
+    static const char *const keep[] = {MC_FILE_DATASTORE_NAME, MC_FILE_LOCK_NAME,
+                                       MC_FILE_REMOVING_NAME, NULL};
+    if (mark_removing(path))
+        return -1;
+    (void)mc_hook("remove:marked", path);
+    int rc = remove_entries_at(path, keep);
+    if (rc)
+        return mc_fail_sys(rc, "cannot remove %s", path);
+    char tmp[PATH_MAX];
+    uint32_t r;
+    if (os_random(&r, sizeof r))
+        r = (uint32_t)time(NULL);
+    if (is_tmp_name(path)) { /* a leftover already: never opened, no need to move it */
+        snprintf(tmp, sizeof tmp, "%s", path); /* fits: check_path_arg() */
+    } else {
+        if (tmp_name(path, (unsigned)getpid(), r, tmp, sizeof tmp))
+            return -1;
+        if (rename(path, tmp) != 0)
+            return mc_fail_sys(errno, "cannot rename %s to %s", path, tmp);
+        (void)os_fsync_parent(tmp); /* best effort: path is gone either way */
+        (void)mc_hook("remove:renamed", tmp);
+    }
+    return remove_tmp(path, tmp);
+}
+
+/* An empty directory named like this library's temporaries: what a
+ * removal leaves when it is killed between its last two steps. */
+static bool empty_tmp_leftover(const char *path)
+{
+    return is_tmp_name(path) && rmdir(path) == 0;
+}
+
 bool metall_remove(const char *path)
 {
     mc_error_clear();
     if (check_path_arg(path) || check_not_symlink(path) || check_is_dir(path))
         return false;
-    if (!has_datastore_magic(path))
+    if (!has_datastore_magic(path)) {
+        if (empty_tmp_leftover(path))
+            return true;
         return mc_fail(EINVAL, "%s is not a metall-c datastore; not removing it", path), false;
+    }
     int fd = take_lock(path, true);
     if (fd < 0)
         return false;
-    int rc = os_remove_tree(path);
+    int rc = remove_locked(path);
+    (void)flock(fd, LOCK_UN); /* a child forked meanwhile may share the file */
     close(fd);
-    if (rc)
-        return mc_fail_sys(rc, "cannot remove %s", path), false;
-    return true;
+    return rc == 0;
 }
 
 bool metall_consistent(const char *path)

@@ -69,6 +69,11 @@ enum mc_file_kind {
 #define MC_FILE_CLOSED_NAME "closed"
 #define MC_FILE_DESCRIPTION_NAME "description"
 #define MC_FILE_LOCK_NAME "lock"
+/* The mark of a removal in progress: metall_remove() renames `closed` to
+ * it (or creates it, empty) before it deletes anything, so a removal that
+ * was killed is told from a writer that died. Never read; not part of the
+ * format (older versions see a datastore that was not closed). */
+#define MC_FILE_REMOVING_NAME "removing"
 #define MC_SEGMENT_DIR "segment"
 #define MC_BLOCK_FMT "segment/block-%06u"
 #define MC_GEN_DIR ".metall-ckpt"

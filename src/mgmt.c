@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define MAX_MGMT_FILE ((size_t)1 << 40)
@@ -166,8 +167,8 @@ int mgmt_read_datastore(const char *path, uint8_t uuid[16], struct mc_datastore_
     const char *hit = strstr(path + start, MC_TMP_INFIX);
     if (hit && hit < path + end)
         return mc_fail(EINVAL,
-                       "%s is the temporary directory of an interrupted snapshot or copy, "
-                       "not a datastore",
+                       "%s is the temporary directory of an interrupted snapshot, copy or "
+                       "removal, not a datastore",
                        path);
     if (read_checked(path, MC_FILE_DATASTORE, NULL, &b, &p, &n)) {
         if (errno == ENOENT)
@@ -212,11 +213,23 @@ int mgmt_check_closed(const char *path, const uint8_t uuid[16])
     const char *p;
     size_t n;
     if (read_checked(path, MC_FILE_CLOSED, uuid, &b, &p, &n)) {
-        if (errno == ENOENT)
+        int e = errno;
+        char r[PATH_MAX];
+        struct stat st;
+        snprintf(r, sizeof r, "%s/%s", path, MC_FILE_REMOVING_NAME);
+        if (e == ENOENT && lstat(r, &st) == 0)
+            mc_fail(ENOTRECOVERABLE,
+                    "%s is partly removed (a metall_remove() or a create with overwrite was "
+                    "interrupted); finish the removal with metall_remove() or "
+                    "metall-check --remove",
+                    path);
+        else if (e == ENOENT)
             mc_fail(ENOTRECOVERABLE,
                     "%s was not closed properly (it is open elsewhere or a process died "
                     "while it was open); restore it from a snapshot",
                     path);
+        else
+            errno = e;
         return -1;
     }
     free(b);

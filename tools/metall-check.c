@@ -2,6 +2,7 @@
  * metall-check - validate a metall-c datastore file by file.
  *
  *   metall-check PATH [--quiet]
+ *   metall-check --remove PATH     finish an interrupted removal
  *
  * Runs every check on its own, so one damaged file does not hide the
  * others, and reports each problem with the file it concerns:
@@ -55,6 +56,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: " PROG " [--quiet] [--] PATH\n"
+            "       " PROG " --remove [--] PATH\n"
             "\n"
             "Validate the metall-c datastore at PATH: the identity file, the chunk\n"
             "and named-object directories, the properly-closed mark, the segment\n"
@@ -63,6 +65,11 @@ static void usage(FILE *f)
             "\n"
             "options:\n"
             "  -q, --quiet  print only problems, warnings and the verdict\n"
+            "  --remove     finish an interrupted removal: PATH was being removed\n"
+            "               (metall_remove() or create with overwrite was killed; it\n"
+            "               holds the mark 'removing'), or is the temporary directory\n"
+            "               such a removal leaves (NAME.metall-tmp-*); nothing else is\n"
+            "               removed\n"
             "  -h, --help   show this help\n"
             "\n"
             "exit status: 0 the datastore would open (read-only) and is consistent,\n"
@@ -448,7 +455,15 @@ static void check_closed(struct state *s)
             return;
         }
     }
-    if (s->writer_active)
+    char r[PATH_MAX];
+    struct stat st;
+    file_path(s, MC_FILE_REMOVING_NAME, r, sizeof r);
+    if (lstat(r, &st) == 0)
+        problem(MC_FILE_REMOVING_NAME,
+                "%s is partly removed (a metall_remove() or a create with overwrite was "
+                "interrupted); finish the removal with: " PROG " --remove %s",
+                s->path, s->path);
+    else if (s->writer_active)
         problem(MC_FILE_CLOSED_NAME,
                 "%s is absent: the datastore is open for writing now (close it first)", f);
     else
@@ -566,9 +581,44 @@ static bool check_open(const struct state *s)
 
 /* ---- main ------------------------------------------------------------------ */
 
+/* Is the last component of path (trailing slashes ignored) named like the
+ * library's temporaries? */
+static bool tmp_named(const char *path)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s", path);
+    for (size_t n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
+        p[n - 1] = '\0';
+    const char *base = strrchr(p, '/');
+    return strstr(base ? base + 1 : p, MC_TMP_INFIX) != NULL;
+}
+
+/* --remove: finish what an interrupted removal left at path, and nothing
+ * else. */
+static int finish_removal(const char *path)
+{
+    char f[PATH_MAX];
+    struct stat st;
+    snprintf(f, sizeof f, "%s/%s", path, MC_FILE_REMOVING_NAME);
+    if (lstat(f, &st) != 0 && !tmp_named(path)) {
+        fprintf(stderr,
+                PROG ": %s is not an interrupted removal (no %s mark, not a temporary "
+                "directory); " PROG " --remove removes nothing else\n",
+                path, MC_FILE_REMOVING_NAME);
+        return 1;
+    }
+    if (!metall_remove(path)) {
+        fprintf(stderr, PROG ": %s\n", metall_errmsg());
+        return 1;
+    }
+    printf(PROG ": %s: removed (finished an interrupted removal)\n", path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = NULL;
+    bool remove = false;
     bool options = true; /* until "--": a PATH may start with '-' after it */
     for (int i = 1; i < argc; i++) {
         if (options && !strcmp(argv[i], "--")) {
@@ -585,6 +635,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
             quiet = true;
+        } else if (!strcmp(argv[i], "--remove")) {
+            remove = true;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, PROG ": unknown option '%s'\n", argv[i]);
             usage(stderr);
@@ -602,6 +654,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (remove)
+        return finish_removal(path);
 
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -617,8 +671,15 @@ int main(int argc, char **argv)
     char f[PATH_MAX];
     snprintf(f, sizeof f, "%s/%s", path, MC_FILE_DATASTORE_NAME);
     if (access(f, F_OK) != 0) {
-        fprintf(stderr, PROG ": %s is not a metall-c datastore (no %s file)\n", path,
-                MC_FILE_DATASTORE_NAME);
+        if (tmp_named(path))
+            fprintf(stderr,
+                    PROG ": %s is what an interrupted snapshot, copy or removal left, not a "
+                    "datastore; if it is empty, " PROG " --remove deletes it (else "
+                    "metall-leftovers --remove)\n",
+                    path);
+        else
+            fprintf(stderr, PROG ": %s is not a metall-c datastore (no %s file)\n", path,
+                    MC_FILE_DATASTORE_NAME);
         return 1;
     }
 

@@ -195,7 +195,12 @@ bool metall_snapshot(metall_manager *m, const char *dst);
 bool metall_copy(const char *src, const char *dst);
 
 /**
- * Delete the datastore at @p path.
+ * Delete the datastore at @p path. Safe to interrupt: a removal that is
+ * killed leaves either @p path, marked as partly removed (it never opens
+ * again; metall_remove() and create with overwrite finish the removal),
+ * or nothing at @p path and a temporary directory beside it
+ * (PATH.metall-tmp-*, which metall_remove() deletes). Also deletes such a
+ * temporary directory when it is empty.
  * @return true on success; false with errno: ENOENT, EINVAL (not a
  *         datastore: nothing is deleted), EBUSY (open, for reading or
  *         writing).
