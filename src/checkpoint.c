@@ -633,7 +633,7 @@ static int cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, int64_t id,
         rc = find_changes(m, ck, j, full, nblocks, &free_ch, live);
     pthread_mutex_unlock(&m->meta_lock);
     free(free_ch);
-    j->info = (struct mc_datastore_info){m->seg.capacity, m->seg.block_size, MC_CHUNK_SIZE,
+    j->info = (struct mc_datastore_info){m->capacity, m->seg.block_size, MC_CHUNK_SIZE,
                                          m->created_unix, {0}};
     memcpy(j->info.creator, m->creator, sizeof j->info.creator);
     j->man.npieces = ck->npieces; /* never shrinks: pieces past the heap are zero */
@@ -646,7 +646,7 @@ static int open_chain(metall_manager *m, struct job *j, const char *chain_dir, i
                       bool *full)
 {
     struct mc_chain_info want = {env_size("METALLC_CKPT_PIECE_KB", MC_PIECE_DEFAULT / 1024) * 1024,
-                                 m->seg.block_size, m->seg.capacity, 0, {0}};
+                                 m->seg.block_size, m->capacity, 0, {0}};
     struct mc_chain *c = &j->chain;
     if (chain_open(c, chain_dir, true, true, m->uuid, &want))
         return -1;

@@ -300,7 +300,9 @@ metall_manager *metall_create_ex(const char *path, const metall_options *opt)
         goto fail;
     if (new_uuid(path, m->uuid))
         goto fail;
-    struct mc_datastore_info info = {m->seg.capacity, m->seg.block_size, MC_CHUNK_SIZE,
+    /* the capacity asked for, also when this process could reserve less */
+    m->capacity = cap;
+    struct mc_datastore_info info = {m->capacity, m->seg.block_size, MC_CHUNK_SIZE,
                                      (uint64_t)time(NULL), {0}};
     snprintf(info.creator, sizeof info.creator, "%s", metall_version());
     if (mgmt_write_datastore(m->path, m->uuid, &info) || mc_spares_init(m))
@@ -344,6 +346,7 @@ static metall_manager *open_common(const char *path, bool read_only)
     if (mgmt_check_closed(m->path, m->uuid))
         goto fail;
     m->seg.capacity = (size_t)info.capacity;
+    m->capacity = info.capacity;
     m->seg.block_size = (size_t)info.block_size;
     void *cbuf;
     const char *cpay;
@@ -792,7 +795,7 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     void *c = NULL, *n = NULL;
     size_t cl, nl;
     unsigned nblocks = 0;
-    struct mc_datastore_info info = {m->seg.capacity, m->seg.block_size, MC_CHUNK_SIZE,
+    struct mc_datastore_info info = {m->capacity, m->seg.block_size, MC_CHUNK_SIZE,
                                      m->created_unix ? m->created_unix : (uint64_t)time(NULL),
                                      {0}};
     memcpy(info.creator, m->creator, sizeof info.creator);

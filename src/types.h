@@ -243,6 +243,8 @@ struct metall_manager {
     int lock_fd;
     uint8_t uuid[16];
     uint64_t created_unix;
+    uint64_t capacity;                /* as recorded (seg.capacity may be less: an address-
+                                         space limit here); what snapshots record */
     char creator[16];
     metall_numa_policy numa;
     int numa_node;

@@ -1,13 +1,28 @@
 /*
  * test_limits.c - limits and hostile environments give clear errors:
  * capacity exhaustion (ENOMEM, the datastore still closes and reopens),
+ * an address-space limit (open and create settle for less address space,
+ * and never record less: snapshots keep the datastore's capacity),
  * bad names and NULL arguments (EINVAL), a path that is a regular file,
  * an unreadable directory (as another uid), and a read-only file system
  * (create EROFS, open for writing fails, open read-only works).
  */
 #include "rel_common.h"
 
+#include "mgmt.h"
+#include "types.h"
+
+#include <sys/resource.h>
 #include <sys/wait.h>
+
+/* Sanitizers reserve terabytes of shadow memory: no address-space limit. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REL_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REL_SANITIZED 1
+#endif
+#endif
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +109,83 @@ static void test_capacity_exhaustion(void **state)
     assert_non_null(p);
     assert_true(metall_close(m));
     assert_true(metall_remove(ds));
+}
+
+static uint64_t recorded_capacity(const char *path)
+{
+    uint8_t uuid[16];
+    struct mc_datastore_info info;
+    if (mgmt_read_datastore(path, uuid, &info))
+        fail_msg("%s: %s", path, metall_errmsg());
+    return info.capacity;
+}
+
+/* In a child under an address-space limit: open ds (less address space
+ * than its capacity), snapshot it to snap, create made; exit 0 if all
+ * worked and both managers really had less address space. */
+static void limited_child(const char *ds, const char *snap, const char *made, size_t cap)
+{
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f || fscanf(f, "%ld", &pages) != 1)
+        _exit(2);
+    fclose(f);
+    rlim_t lim = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)64 << 30);
+    struct rlimit rl = {lim, lim};
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+        _exit(3);
+    metall_manager *m = metall_open(ds);
+    if (!m || m->seg.capacity >= cap)
+        _exit(4);
+    if (!metall_snapshot(m, snap) || !metall_close(m))
+        _exit(5);
+    m = metall_create(made);
+    if (!m || m->seg.capacity >= cap)
+        _exit(6);
+    _exit(metall_close(m) ? 0 : 7);
+}
+
+static void test_capacity_under_address_limit(void **state)
+{
+    (void)state;
+#ifdef REL_SANITIZED
+    skip();
+#endif
+    char ds[4200], snap[4200], made[4200];
+    path_in(ds, sizeof ds, "aslimit");
+    path_in(snap, sizeof snap, "aslimit-snap");
+    path_in(made, sizeof made, "aslimit-made");
+    metall_manager *m = metall_create(ds);
+    assert_non_null(m);
+    void *p = metall_named_malloc(m, "o", 1 << 20);
+    assert_non_null(p);
+    rel_fill(p, 1 << 20, 7);
+    uint64_t sum = rel_sum(p, 1 << 20);
+    assert_true(metall_close(m));
+    uint64_t cap = recorded_capacity(ds);
+    assert_true(cap == MC_DEFAULT_CAPACITY);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        limited_child(ds, snap, made, (size_t)cap);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    /* what the limited process wrote records the full capacity */
+    assert_true(recorded_capacity(ds) == cap);
+    assert_true(recorded_capacity(snap) == cap);
+    assert_true(recorded_capacity(made) == cap);
+    m = metall_open(snap);
+    assert_non_null(m);
+    assert_true(m->seg.capacity == cap); /* here, no limit: all of it */
+    p = metall_find(m, "o");
+    assert_non_null(p);
+    assert_true(rel_sum(p, 1 << 20) == sum);
+    assert_true(metall_close(m));
+    assert_true(metall_remove(ds));
+    assert_true(metall_remove(snap));
+    assert_true(metall_remove(made));
 }
 
 static void test_bad_arguments(void **state)
@@ -353,6 +445,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capacity_exhaustion),
+        cmocka_unit_test(test_capacity_under_address_limit),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_path_is_a_file_or_foreign),
         cmocka_unit_test(test_permissions),
