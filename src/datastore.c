@@ -246,6 +246,73 @@ static int geometry(const metall_options *opt, size_t *capacity, size_t *block)
     return 0;
 }
 
+/* The deepest directory on the way to path that exists now ("." for a
+ * relative path whose first component is new); malloc'd. */
+static char *existing_ancestor(const char *path)
+{
+    char *a = norm_path(path);
+    struct stat st;
+    for (char *s; a && (s = strrchr(a, '/'));) {
+        if (s == a) {
+            a[1] = '\0';
+            return a;
+        }
+        *s = '\0';
+        if (stat(a, &st) == 0)
+            return a;
+    }
+    if (a)
+        strcpy(a, "."); /* fits: path is not empty */
+    return a;
+}
+
+/* Create path (EEXIST if it exists) and the parents it lacks. */
+static int make_dirs(const char *path)
+{
+    char *parent = norm_path(path);
+    if (!parent)
+        return mc_fail(ENOMEM, "%s: out of memory", path);
+    char *slash = strrchr(parent, '/');
+    int rc = 0;
+    if (slash && slash != parent) {
+        *slash = '\0';
+        rc = os_mkdir_p(parent);
+        if (rc)
+            mc_fail_sys(rc, "%s: cannot create the parent directory %s", path, parent);
+    }
+    free(parent);
+    if (rc)
+        return -1;
+    if (mkdir(path, 0755) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return mc_fail(EEXIST, "%s already exists", path);
+    return mc_fail_sys(errno, "cannot create %s", path);
+}
+
+/* Make the directory entries of a new path durable, and those of the
+ * parents created with it: fsync every directory from path's parent up
+ * to top (which existed before). */
+static int sync_entries(const char *path, const char *top)
+{
+    char *d = norm_path(path);
+    int rc = d ? 0 : ENOMEM;
+    for (char *s; !rc;) {
+        s = strrchr(d, '/');
+        if (!s)
+            strcpy(d, ".");
+        else if (s == d)
+            s[1] = '\0';
+        else
+            *s = '\0';
+        rc = os_fsync_dir(d);
+        if (!s || s == d || strcmp(d, top) == 0)
+            break;
+    }
+    free(d);
+    return rc ? mc_fail_sys(rc, "%s: cannot sync the directory that holds it", path) : 0;
+}
+
 metall_manager *metall_create_ex(const char *path, const metall_options *opt)
 {
     mc_error_clear();
@@ -268,23 +335,11 @@ metall_manager *metall_create_ex(const char *path, const metall_options *opt)
         if (!metall_remove(path))
             return NULL;
     }
-    char *parent = norm_path(path);
-    char *slash = parent ? strrchr(parent, '/') : NULL;
-    if (slash && slash != parent) {
-        *slash = '\0';
-        int rc = os_mkdir_p(parent);
-        if (rc) {
-            mc_fail_sys(rc, "%s: cannot create the parent directory %s", path, parent);
-            free(parent);
-            return NULL;
-        }
-    }
-    free(parent);
-    if (mkdir(path, 0755) != 0) {
-        if (errno == EEXIST)
-            mc_fail(EEXIST, "%s already exists", path);
-        else
-            mc_fail_sys(errno, "cannot create %s", path);
+    char *top = existing_ancestor(path);
+    if (!top || make_dirs(path)) {
+        if (!top)
+            mc_fail(ENOMEM, "%s: out of memory", path);
+        free(top);
         return NULL;
     }
     metall_manager *m = manager_new(path, false);
@@ -307,8 +362,9 @@ metall_manager *metall_create_ex(const char *path, const metall_options *opt)
     snprintf(info.creator, sizeof info.creator, "%s", metall_version());
     if (mgmt_write_datastore(m->path, m->uuid, &info) || mc_spares_init(m))
         goto fail;
-    if (mc_numa_apply(m))
+    if (mc_numa_apply(m) || sync_entries(path, top))
         goto fail;
+    free(top);
     tcache_register(m);
     return m;
 fail:
@@ -317,6 +373,7 @@ fail:
 fail_rmdir: {
     int saved = errno;
     os_remove_tree(path);
+    free(top);
     errno = saved;
 }
     return NULL;
@@ -746,7 +803,21 @@ static int shape_copy(const char *dir, size_t block_size, unsigned nblocks, cons
     return 0;
 }
 
-/* Make tmp visible as dst: fsync its directories, rename, fsync parent. */
+/* Rename tmp to dst, never replacing what appeared at dst meanwhile (even
+ * an empty directory). */
+static int rename_noreplace(const char *tmp, const char *dst)
+{
+    int rc = fs_publish(tmp, dst, true);
+    if (rc == EEXIST)
+        return mc_fail(EEXIST, "%s already exists", dst);
+    return rc ? mc_fail_sys(rc, "cannot rename %s to %s", tmp, dst) : 0;
+}
+
+/* Make tmp visible as dst: fsync its directories, rename, fsync the
+ * parent. All or nothing: if the new name cannot be made durable, dst is
+ * taken back (renamed to tmp again, for the caller to remove) and the call
+ * fails. Meanwhile the copy's lock is held, so nobody opens dst before it
+ * is settled. */
 static int publish(const char *tmp, const char *dst)
 {
     char seg[PATH_MAX];
@@ -756,22 +827,25 @@ static int publish(const char *tmp, const char *dst)
         rc = os_fsync_dir(tmp);
     if (rc)
         return mc_fail_sys(rc, "cannot sync %s", tmp);
-    /* never replace what appeared at dst meanwhile (even an empty dir) */
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) != 0) {
-        if (errno == EEXIST || errno == ENOTEMPTY)
-            return mc_fail(EEXIST, "%s already exists", dst);
-        if (errno != EINVAL && errno != ENOSYS)
-            return mc_fail_sys(errno, "cannot rename %s to %s", tmp, dst);
-        /* a file system without RENAME_NOREPLACE */
-        if (rename(tmp, dst) != 0)
-            return mc_fail_sys(errno, "cannot rename %s to %s", tmp, dst);
-    }
-    if (hook_step("publish:renamed", dst))
+    int lock = take_lock(tmp, true);
+    if (lock < 0)
         return -1;
-    rc = os_fsync_parent(dst);
-    if (rc)
-        return mc_fail_sys(rc, "cannot sync the parent of %s", dst);
-    return 0;
+    if (rename_noreplace(tmp, dst)) {
+        close(lock);
+        return -1;
+    }
+    rc = hook_step("publish:renamed", dst) ? errno : os_fsync_parent(dst);
+    if (rc && rename(dst, tmp) == 0)
+        mc_fail_sys(rc, "cannot sync the directory that holds %s, so the copy was withdrawn",
+                    dst);
+    else if (rc)
+        mc_fail_sys(rc,
+                    "cannot sync the directory that holds %s, nor withdraw it: it is complete, "
+                    "but its name may not survive a crash",
+                    dst);
+    (void)flock(lock, LOCK_UN);
+    close(lock);
+    return rc ? -1 : 0;
 }
 
 bool metall_snapshot(metall_manager *m, const char *dst)
