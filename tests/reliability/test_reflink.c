@@ -43,20 +43,27 @@ static uint64_t free_bytes(void)
     return statvfs(g_mnt, &sv) == 0 ? (uint64_t)sv.f_bavail * sv.f_frsize : 0;
 }
 
-/* Fill the file system until `leave` bytes are free. */
+/* Fill the file system until about `leave` bytes are free. With
+ * fallocate, not write: XFS reserves speculative preallocation for
+ * written files and gives it back later (at close, or in the background),
+ * so after writing, the free space grew again by a varying amount. */
 static void fill_until(uint64_t leave)
 {
     char f[4400];
     snprintf(f, sizeof f, "%s/filler", g_mnt);
-    int fd = open(f, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int fd = open(f, O_WRONLY | O_CREAT, 0644);
     assert_true(fd >= 0);
-    static char buf[1 << 20];
-    memset(buf, 1, sizeof buf);
-    while (free_bytes() > leave + sizeof buf)
-        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
-            break;
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    off_t end = st.st_size;
+    while (free_bytes() > leave + MiB && fallocate(fd, 0, end, (off_t)MiB) == 0)
+        end += (off_t)MiB;
     fsync(fd);
     close(fd);
+    uint64_t left = free_bytes();
+    if (left > leave + 2 * MiB)
+        fail_msg("could not fill %s: %llu bytes free, wanted %llu", g_mnt,
+                 (unsigned long long)left, (unsigned long long)leave);
 }
 
 static void unfill(void)
