@@ -45,6 +45,15 @@
  * may create and open datastores of its own (the library's locks are
  * held across fork(), so it never inherits one held), including its
  * parent's once the parent has closed it.
+ *
+ * Signals: no function of this library is async-signal-safe. They take
+ * locks, allocate memory and make system calls that a signal may have
+ * interrupted in the same thread: called from a signal handler, any of
+ * them may deadlock or corrupt the heap or the datastore (metall_free()
+ * and metall_malloc() included). A handler for SIGINT or SIGTERM must not
+ * call metall_close(); let it set a flag (volatile sig_atomic_t) and close
+ * from the program's own code. Storing into objects from a handler is
+ * plain memory access and as safe as it is for any memory.
  */
 #ifndef METALL_METALL_H
 #define METALL_METALL_H
@@ -163,8 +172,13 @@ metall_manager *metall_open_read_only(const char *path);
 bool metall_close(metall_manager *m);
 
 /**
- * Write the heap's dirty pages (msync) and the management data to disk,
- * leaving the manager open.
+ * Write the heap's dirty pages and the management data to disk, leaving
+ * the manager open. The heap's block files are synced with fsync(2): they
+ * are mapped MAP_SHARED, so their dirty pages are the files' own page
+ * cache, and fsync writes them and the files' metadata (what msync(2)
+ * with MS_SYNC would do for the mapped range, and more). Not a restore
+ * point: a datastore that crashes after a flush still does not open
+ * (RELIABILITY.md); take a snapshot for that.
  * @return true on success, false with errno (EROFS, EIO, ENOSPC).
  */
 bool metall_flush(metall_manager *m);
