@@ -202,50 +202,6 @@ int os_read_file(const char *path, size_t max, void **buf, size_t *len)
     return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return errno;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-int os_write_file_atomic(const char *path, const void *buf, size_t len)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return ENAMETOOLONG;
-    int fd;
-    int rc = os_open_regular(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644, &fd);
-    if (rc)
-        return rc;
-    /* Reserve the space first: a full disk fails here, before anything is
-     * half written, and the old file stays intact. */
-    rc = len ? os_fallocate(fd, 0, (off_t)len) : 0;
-    if (rc == EOPNOTSUPP)
-        rc = 0;
-    if (!rc)
-        rc = write_all(fd, buf, len);
-    if (!rc)
-        rc = os_fsync(fd);
-    if (close(fd) != 0 && !rc)
-        rc = errno;
-    if (!rc && rename(tmp, path) != 0)
-        rc = errno;
-    if (rc) {
-        unlink(tmp);
-        return rc;
-    }
-    return os_fsync_parent(path);
-}
-
 /* Copy [off, off+len) from in to out at the same offset. */
 static int copy_range(int in, int out, off_t off, off_t len)
 {

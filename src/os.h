@@ -56,8 +56,13 @@ int os_open_regular(const char *path, int flags, int mode, int *fd);
 /* Read a whole regular file (at most max bytes, else EFBIG) into a malloc'd
  * buffer. EINVAL for anything but a regular file (os_open_regular). */
 int os_read_file(const char *path, size_t max, void **buf, size_t *len);
-/* Write a file atomically: tmp file, fsync, rename, fsync of the directory. */
-int os_write_file_atomic(const char *path, const void *buf, size_t len);
+/* Write a file atomically: fsutil.h's fs_write_atomic() (a temporary name
+ * unique to the writer, space reserved first, fsync, rename, fsync of the
+ * directory), shared with the MPI layer. */
+static inline int os_write_file_atomic(const char *path, const void *buf, size_t len)
+{
+    return fs_write_atomic(path, buf, len, 0);
+}
 
 /* Copy file src to new file dst (mode 0644): FICLONE reflink when possible,
  * else a sparse copy that keeps holes; fsyncs dst. *cloned tells which. */
