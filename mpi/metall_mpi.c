@@ -13,6 +13,7 @@
  * removed first (remove), so nothing partial looks like a datastore.
  */
 #include "handle.h"
+#include "fsutil.h"
 #include "steps.h"
 
 #include <metall/metall_mpi.h>
@@ -49,8 +50,14 @@ static void handle_fill(metall_mpi *h, struct mc_ctx *c, struct mc_group *g,
     h->rank = c->rank;
     h->size = c->size;
     snprintf(h->tmpl, sizeof h->tmpl, "%s", tmpl);
-    memcpy(h->root, root, sizeof h->root);
-    memcpy(h->path, path, sizeof h->path);
+    /* absolute, as the core keeps its path: close writes the manifest
+     * after whatever chdir() the program did meanwhile (resolve() checked
+     * the length; PATH_MAX would only be exceeded by a deep cwd, and then
+     * the relative name is kept) */
+    if (fs_absolute(h->root, sizeof h->root, root) != 0)
+        memcpy(h->root, root, sizeof h->root);
+    if (fs_absolute(h->path, sizeof h->path, path) != 0)
+        memcpy(h->path, path, sizeof h->path);
 }
 
 static void handle_free(metall_mpi *h)

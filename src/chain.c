@@ -13,6 +13,7 @@
 
 #include "checksum.h"
 #include "error.h"
+#include "fsutil.h"
 #include "os.h"
 
 #include <metall/metall.h>
@@ -396,12 +397,17 @@ int chain_open(struct mc_chain *c, const char *path, bool exclusive, bool create
     memset(c, 0, sizeof *c);
     c->lock_fd = -1;
     c->exclusive = exclusive;
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/')
+    /* absolute: an asynchronous checkpoint writes here after the call
+     * returns, and a chdir() meanwhile must not move it */
+    char abs[PATH_MAX];
+    if (fs_absolute(abs, sizeof abs, path) != 0)
+        return mc_fail(ENAMETOOLONG, "%.64s...: path too long", path);
+    size_t n = strlen(abs);
+    while (n > 1 && abs[n - 1] == '/')
         n--;
     if (n >= sizeof c->path - 64)
         return mc_fail(ENAMETOOLONG, "%.64s...: path too long", path);
-    memcpy(c->path, path, n);
+    memcpy(c->path, abs, n);
     c->path[n] = '\0';
     struct stat st;
     if (stat(c->path, &st) != 0) {

@@ -18,6 +18,7 @@
 #include "checkpoint.h"
 #include "chunk.h"
 #include "error.h"
+#include "fsutil.h"
 #include "hook.h"
 #include "layout.h"
 #include "mgmt.h"
@@ -152,7 +153,16 @@ static metall_manager *manager_new(const char *path, bool read_only)
         return NULL;
     }
     memset(m, 0, sz);
-    m->path = norm_path(path);
+    /* absolute: the manager reaches its files long after this call, and a
+     * chdir() in between must not send close to another directory */
+    char abs[PATH_MAX];
+    int rc = fs_absolute(abs, sizeof abs, path);
+    if (rc) {
+        free(m);
+        mc_fail_sys(rc, "%s: cannot make the path absolute", path);
+        return NULL;
+    }
+    m->path = norm_path(abs);
     if (!m->path || named_init(&m->named)) {
         free(m->path);
         free(m);

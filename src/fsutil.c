@@ -22,6 +22,18 @@ int fs_join(char *out, size_t size, const char *dir, const char *name)
     return (n < 0 || (size_t)n >= size) ? ENAMETOOLONG : 0;
 }
 
+int fs_absolute(char *out, size_t size, const char *path)
+{
+    if (path[0] == '/') {
+        int n = snprintf(out, size, "%s", path);
+        return (n < 0 || (size_t)n >= size) ? ENAMETOOLONG : 0;
+    }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return errno == ERANGE ? ENAMETOOLONG : errno;
+    return fs_join(out, size, strcmp(cwd, "/") == 0 ? "" : cwd, path);
+}
+
 int fs_mkdir_p(const char *path)
 {
     char buf[PATH_MAX];

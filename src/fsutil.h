@@ -14,6 +14,10 @@
 
 /* out = dir/name; ENAMETOOLONG when it does not fit in size. */
 int fs_join(char *out, size_t size, const char *dir, const char *name);
+/* out = path made absolute (the working directory joined in front of a
+ * relative one; nothing resolved): what a manager or handle keeps, so that
+ * a later chdir() does not move its files. ENAMETOOLONG, or getcwd's errno. */
+int fs_absolute(char *out, size_t size, const char *path);
 /* mkdir -p (mode 0755); a component that exists is not an error. */
 int fs_mkdir_p(const char *path);
 /* rm -r without following symbolic links; ENOENT when path is absent,

@@ -175,7 +175,9 @@ private:
             auto st = std::make_unique<state>();
             st->m = m;
             st->owned = owned;
-            st->path = path.string();
+            std::error_code ec; // absolute, as the C manager keeps it: a chdir() must not move it
+            std::filesystem::path abs = std::filesystem::absolute(path, ec);
+            st->path = ec ? path.string() : abs.string();
             st->reg = detail::registry_add(detail::heap_base(m), m);
             if (!st->reg)
                 throw std::bad_alloc();

@@ -4,7 +4,9 @@
  *    bytes long (a valid name: the temporary name must still fit);
  *  - metall_remove() on a symbolic link to a datastore does not "succeed"
  *    by deleting the link: it fails and leaves both the link and the
- *    datastore; opening through the link works.
+ *    datastore; opening through the link works;
+ *  - a datastore opened by a relative path survives a chdir(): close
+ *    writes its files where they are, and it opens again.
  */
 #include "rel_common.h"
 
@@ -115,6 +117,40 @@ static void test_remove_through_symlink(void **state)
     assert_true(metall_remove(ds));
 }
 
+static void test_relative_path_then_chdir(void **state)
+{
+    (void)state;
+    char cwd[4096], away[4200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    path_in(away, sizeof away, "away");
+    assert_int_equal(mkdir(away, 0755), 0);
+    assert_int_equal(chdir(g_root), 0);
+    metall_manager *m = metall_create("rel-ds");
+    assert_non_null(m);
+    int *x = metall_named_malloc(m, "x", sizeof *x);
+    assert_non_null(x);
+    *x = 42;
+    assert_int_equal(chdir(away), 0); /* "rel-ds" now names nothing */
+    char *big = metall_malloc(m, 5 << 20); /* new chunks after the chdir */
+    assert_non_null(big);
+    memset(big, 0x5A, 5 << 20);
+    assert_non_null(metall_named_malloc(m, "after", 8));
+    if (!metall_close(m))
+        fail_msg("close after chdir failed: %s", metall_errmsg());
+    assert_int_equal(access("rel-ds", F_OK), -1); /* nothing written here */
+    assert_int_equal(chdir(g_root), 0);
+    assert_true(metall_consistent("rel-ds"));
+    m = metall_open("rel-ds");
+    assert_non_null(m);
+    x = metall_find(m, "x");
+    assert_non_null(x);
+    assert_int_equal(*x, 42);
+    assert_non_null(metall_find(m, "after"));
+    assert_true(metall_close(m));
+    assert_true(metall_remove("rel-ds"));
+    assert_int_equal(chdir(cwd), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -133,6 +169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_long_destination_names),
         cmocka_unit_test(test_remove_through_symlink),
+        cmocka_unit_test(test_relative_path_then_chdir),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
