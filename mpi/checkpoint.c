@@ -12,14 +12,27 @@
  * root, else each node's leader) writes after every rank's part N is
  * complete. Rank-local retention runs only after that, so every id the
  * manifest lists stays restorable on every rank; a local part N left by a
- * failed or killed attempt is dropped when N is taken again. The manifest
- * is O(keep) bytes whatever the rank count; the steps cost one Allreduce
- * each (agree.h) and one Bcast.
+ * failed or killed attempt is dropped when N is taken again.
+ *
+ * Scaling (docs/scaling.md): per rank O(1) messages and bytes, and no
+ * shared file touched but by the writer: rank 0 reads the global manifest
+ * (O(keep) bytes whatever the rank count) and broadcasts it, the writer is
+ * elected with one Allreduce (a split by node only when the roots differ),
+ * every step agrees with one Allreduce (agree.h). Restore is a publication
+ * (publish.c): each rank restores its own part under a temporary root, the
+ * writer gathers the entries, renames and writes the manifest last.
+ *
+ * An asynchronous checkpoint stays pending on its handle: a later
+ * checkpoint and close settle it first (wait for every rank's part, then
+ * commit), so none is lost and no half one is taken for complete; the
+ * request then only reports the outcome to metall_mpi_checkpoint_wait().
  */
 #include "agree.h"
+#include "group.h"
 #include "handle.h"
 #include "placement.h"
 #include "rootfs.h"
+#include "steps.h"
 
 #include <metall/metall_mpi.h>
 
@@ -50,10 +63,17 @@ struct gmanifest {
 };
 
 struct metall_mpi_request {
-    metall_mpi *h;
+    metall_mpi *h;          /* NULL once a later call settled it */
     char tmpl[PATH_MAX];
     int64_t id;
     unsigned keep;
+    bool writer;            /* this rank writes the global manifest */
+    int nprev;              /* the ids the global manifest listed at the cut */
+    int64_t prev[MAX_IDS];
+    /* settled: the outcome, for metall_mpi_checkpoint_wait() */
+    bool settled, ok;
+    int err;
+    char msg[MC_MSG_MAX];
 };
 
 /* ---- global manifest ------------------------------------------------------------ */
@@ -144,17 +164,20 @@ static void resolve(struct mc_ctx *c, const char *tmpl, char *root, char *path)
         mc_ctx_fail(c, rc, "%s: bad template or path too long", tmpl);
 }
 
-/* Who writes the global manifest: rank 0 if every rank has the same root,
- * else the leader of each node. Collective. */
+/* Who writes the global manifest: rank 0 if every rank has the same root
+ * (one Allreduce: max of the hash and of its complement), else the lowest
+ * rank of each node among those with the same root (group.h). Collective. */
 static bool is_writer(struct mc_ctx *c, const char *root)
 {
     uint64_t h = fnv(root, strlen(root)), v[2] = {h, ~h}, r[2] = {0, 0};
     MPI_Allreduce(v, r, 2, MPI_UINT64_T, MPI_MAX, c->comm);
-    bool same = r[0] == h && r[1] == ~h;
-    int all_same = same, agreed = 0;
-    MPI_Allreduce(&all_same, &agreed, 1, MPI_INT, MPI_MIN, c->comm);
-    bool leader = mc_ctx_leader(c, root);
-    return agreed ? c->rank == 0 : leader;
+    if (r[0] == ~r[1]) /* max == min: the same root everywhere */
+        return c->rank == 0;
+    struct mc_group g;
+    mc_group_split(c, root, &g);
+    bool lead = g.node_lead;
+    mc_group_free(&g);
+    return lead;
 }
 
 /* Rank 0 reads the global manifest and broadcasts it (absent: no ids). */
@@ -184,29 +207,26 @@ static void load_gmanifest(struct mc_ctx *c, const char *root, struct gmanifest 
     MPI_Bcast(g, (int)sizeof *g, MPI_BYTE, 0, c->comm);
 }
 
-/* After every rank's part of req->id is complete: the manifest, then
- * retention. Ends agreed. */
+/* After every rank's part of req->id is complete: the manifest (the ids
+ * listed at the cut, then req->id), then retention. Ends agreed. */
 static void commit(struct mc_ctx *c, const metall_mpi_request *req)
 {
     char root[PATH_MAX], path[PATH_MAX];
     resolve(c, req->tmpl, root, path);
-    struct gmanifest g;
-    load_gmanifest(c, root, &g);
-    bool writer = is_writer(c, root);
     if (!mc_ctx_agree(c))
         return;
+    struct gmanifest g = {c->size, 0, {0}};
     unsigned keep = req->keep ? req->keep : 2;
     if (keep > MAX_IDS - 1)
         keep = MAX_IDS - 1;
     int below = 0; /* ids from a failed attempt at req->id or later are dropped */
-    while (below < g.n && g.ids[below] < req->id)
+    while (below < req->nprev && req->prev[below] < req->id)
         below++;
-    int from = below - ((int)keep - 1) > 0 ? below - ((int)keep - 1) : 0, k = 0;
+    int from = below - ((int)keep - 1) > 0 ? below - ((int)keep - 1) : 0;
     for (int i = from; i < below; i++)
-        g.ids[k++] = g.ids[i];
-    g.ids[k++] = req->id;
-    g.n = k;
-    if (writer) {
+        g.ids[g.n++] = req->prev[i];
+    g.ids[g.n++] = req->id;
+    if (req->writer) {
         int rc = write_gmanifest(root, &g);
         if (rc)
             mc_ctx_fail(c, rc, "cannot write %s/%s: %s", root, MC_CHAIN_MANIFEST, strerror(rc));
@@ -218,6 +238,33 @@ static void commit(struct mc_ctx *c, const metall_mpi_request *req)
     mc_ctx_agree(c);
 }
 
+/* Wait for every rank's part of req, then commit it. Collective. */
+static bool finish(metall_mpi_request *req)
+{
+    struct mc_ctx c;
+    mc_ctx_init_with(&c, mm_handle_comm(req->h), mm_handle_node(req->h),
+                     "metall_mpi_checkpoint_wait", req->tmpl);
+    if (!metall_checkpoint_wait(metall_mpi_local(req->h)))
+        mc_ctx_fail_core(&c);
+    if (mc_ctx_agree(&c))
+        commit(&c, req);
+    return mc_ctx_finish(&c);
+}
+
+bool mm_checkpoint_settle(metall_mpi *h)
+{
+    metall_mpi_request **slot = mm_handle_pending(h), *req = *slot;
+    if (!req)
+        return true;
+    *slot = NULL;
+    req->ok = finish(req);
+    req->err = req->ok ? 0 : errno;
+    snprintf(req->msg, sizeof req->msg, "%s", req->ok ? "" : metall_errmsg());
+    req->settled = true;
+    req->h = NULL;
+    return req->ok;
+}
+
 bool metall_mpi_checkpoint(metall_mpi *h, const char *chain_root,
                            const metall_checkpoint_options *opt, metall_mpi_request **req)
 {
@@ -227,6 +274,8 @@ bool metall_mpi_checkpoint(metall_mpi *h, const char *chain_root,
         metall_internal_set_error(EINVAL, "metall_mpi_checkpoint: NULL handle");
         return false;
     }
+    /* the pending one first (its request reports how it went) */
+    (void)mm_checkpoint_settle(h);
     struct mc_ctx c;
     mc_ctx_init_with(&c, mm_handle_comm(h), mm_handle_node(h), "metall_mpi_checkpoint",
                      chain_root);
@@ -234,23 +283,31 @@ bool metall_mpi_checkpoint(metall_mpi *h, const char *chain_root,
     metall_mpi_request *r = calloc(1, sizeof *r);
     if (!r)
         mc_ctx_fail(&c, ENOMEM, "out of memory");
+    /* asynchronous only if every rank asked for it */
+    int want = opt && opt->async && req, async = 0;
+    MPI_Allreduce(&want, &async, 1, MPI_INT, MPI_MIN, c.comm);
     char root[PATH_MAX], path[PATH_MAX];
     resolve(&c, chain_root, root, path);
     struct gmanifest g;
     load_gmanifest(&c, root, &g);
+    bool writer = is_writer(&c, root);
     if (!mc_ctx_agree(&c))
         goto out;
     r->h = h;
     snprintf(r->tmpl, sizeof r->tmpl, "%s", chain_root);
     r->id = g.n ? g.ids[g.n - 1] + 1 : 1;
     r->keep = opt ? opt->keep : 0;
-    metall_checkpoint_options lo = {r->keep, opt && opt->async && req};
+    r->writer = writer;
+    r->nprev = g.n;
+    memcpy(r->prev, g.ids, sizeof r->prev);
+    metall_checkpoint_options lo = {r->keep, async != 0};
     if (!metall_internal_checkpoint(metall_mpi_local(h), path, &lo, r->id, true))
         mc_ctx_fail_core(&c);
     if (!mc_ctx_agree(&c))
         goto out;
     if (lo.async) {
         *req = r;
+        *mm_handle_pending(h) = r;
         return mc_ctx_finish(&c);
     }
     commit(&c, r);
@@ -265,54 +322,28 @@ bool metall_mpi_checkpoint_wait(metall_mpi_request *req)
         metall_internal_set_error(EINVAL, "metall_mpi_checkpoint_wait: NULL request");
         return false;
     }
-    struct mc_ctx c;
-    mc_ctx_init_with(&c, mm_handle_comm(req->h), mm_handle_node(req->h),
-                     "metall_mpi_checkpoint_wait", req->tmpl);
-    if (!metall_checkpoint_wait(metall_mpi_local(req->h)))
-        mc_ctx_fail_core(&c);
-    if (mc_ctx_agree(&c))
-        commit(&c, req);
+    if (!req->settled) { /* still pending on its handle */
+        *mm_handle_pending(req->h) = NULL;
+        req->ok = finish(req);
+    } else if (!req->ok) { /* settled by a later call: its outcome */
+        metall_internal_set_error(req->err ? req->err : EIO, req->msg);
+    }
+    bool ok = req->ok;
     free(req);
-    return mc_ctx_finish(&c);
+    return ok;
 }
 
 /* ---- restore ---------------------------------------------------------------------- */
 
-static void restore_parts(struct mc_ctx *c, const char *chain, int64_t id, const char *droot,
-                          const char *dpath, bool writer)
+struct restore_arg {
+    const char *chain;
+    int64_t id;
+};
+
+static int produce_restore(const void *arg, const char *tpath)
 {
-    if (writer) {
-        int rc = mm_mkdir_p(droot);
-        if (!rc)
-            rc = mm_write_marker(droot, c->size, NULL, true);
-        if (rc)
-            mc_ctx_fail(c, rc, "cannot create %s: %s", droot, strerror(rc));
-    }
-    if (!mc_ctx_agree(c))
-        return;
-    if (!metall_restore(chain, id, dpath))
-        mc_ctx_fail_core(c);
-    if (!mc_ctx_agree(c))
-        return;
-    struct mm_entry mine, *all = calloc((size_t)c->size, sizeof *all);
-    memset(&mine, 0, sizeof mine);
-    snprintf(mine.host, sizeof mine.host, "%s", c->host);
-    uint64_t bytes = 0;
-    if (!all)
-        mc_ctx_fail(c, ENOMEM, "out of memory");
-    else if (!metall_get_uuid(dpath, mine.uuid))
-        mc_ctx_fail_core(c);
-    else if (mm_disk_usage(dpath, &bytes) == 0)
-        mine.bytes = bytes;
-    mc_ctx_allgather_entries(c, &mine, all ? all : &mine);
-    if (writer && all && !mc_ctx_failed(c)) {
-        struct mm_manifest man = {c->size, all};
-        int rc = mm_write_manifest(droot, &man);
-        if (rc)
-            mc_ctx_fail(c, rc, "cannot write %s/%s: %s", droot, MM_MANIFEST_NAME, strerror(rc));
-    }
-    free(all);
-    mc_ctx_agree(c);
+    const struct restore_arg *a = arg;
+    return metall_restore(a->chain, a->id, tpath) ? 0 : -1;
 }
 
 bool metall_mpi_restore(const char *chain_root, int64_t id, const char *dst_root, MPI_Comm comm)
@@ -320,10 +351,8 @@ bool metall_mpi_restore(const char *chain_root, int64_t id, const char *dst_root
     struct mc_ctx c;
     mc_ctx_init(&c, comm, "metall_mpi_restore", chain_root);
     mc_ctx_same(&c, chain_root, "chain roots");
-    mc_ctx_same(&c, dst_root, "destination roots");
-    char root[PATH_MAX], chain[PATH_MAX], droot[PATH_MAX], dpath[PATH_MAX];
+    char root[PATH_MAX], chain[PATH_MAX];
     resolve(&c, chain_root, root, chain);
-    resolve(&c, dst_root, droot, dpath);
     struct gmanifest g;
     load_gmanifest(&c, root, &g);
     if (!mc_ctx_failed(&c) && c.rank == 0) {
@@ -336,23 +365,10 @@ bool metall_mpi_restore(const char *chain_root, int64_t id, const char *dst_root
             mc_ctx_fail(&c, ENOENT, "%s: checkpoint %" PRId64 " is not complete or was merged away",
                         root, id);
     }
-    int64_t want = id >= 0 ? id : g.n ? g.ids[g.n - 1] : -1;
-    struct stat st;
-    if (!mc_ctx_failed(&c) && lstat(dpath, &st) == 0)
-        mc_ctx_fail(&c, EEXIST, "%s already exists", dpath);
-    bool writer = mc_ctx_agree(&c) && is_writer(&c, droot);
-    if (!mc_ctx_failed(&c) && c.final_err == 0) {
-        restore_parts(&c, chain, want, droot, dpath, writer);
-        if (c.final_err) { /* undo: nothing partial stays */
-            mm_remove_tree(dpath);
-            MPI_Barrier(c.comm);
-            if (writer) {
-                char p[PATH_MAX + 32];
-                snprintf(p, sizeof p, "%s/%s", droot, MM_MARKER_NAME);
-                mm_unlink(p);
-                rmdir(droot);
-            }
-        }
-    }
+    /* every rank restores its part under a temporary root; the writer
+     * renames it and writes the manifest last (all-or-nothing) */
+    struct restore_arg a = {chain, id >= 0 ? id : g.n ? g.ids[g.n - 1] : -1};
+    if (mc_ctx_agree(&c))
+        mc_publish(&c, dst_root, produce_restore, &a);
     return mc_ctx_finish(&c);
 }

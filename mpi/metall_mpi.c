@@ -36,6 +36,7 @@ struct metall_mpi {
     char root[PATH_MAX]; /* this rank's expanded root */
     char path[PATH_MAX]; /* root/subdir-RANK */
     char placement[MC_PLACEMENT_MAX]; /* report line; "" if none */
+    metall_mpi_request *pending; /* an asynchronous checkpoint (checkpoint.c) */
 };
 
 /* The handle takes over the call's communicator and groups. */
@@ -345,6 +346,7 @@ metall_mpi *metall_mpi_create(const char *tmpl, MPI_Comm comm, const metall_mpi_
 }
 
 MPI_Comm mm_handle_comm(const metall_mpi *h) { return h->comm; }
+metall_mpi_request **mm_handle_pending(metall_mpi *h) { return &h->pending; }
 /* none kept: a call that needs one makes it (mc_ctx_leader) */
 MPI_Comm mm_handle_node(const metall_mpi *h) { (void)h; return MPI_COMM_NULL; }
 
@@ -371,6 +373,13 @@ bool metall_mpi_close(metall_mpi *h)
         metall_internal_set_error(EINVAL, "metall_mpi_close: NULL handle");
         return false;
     }
+    /* a pending checkpoint is completed first: never lost, never half */
+    char why[MC_MSG_MAX] = "";
+    int err = 0;
+    if (!mm_checkpoint_settle(h)) {
+        err = errno;
+        snprintf(why, sizeof why, "%s", metall_errmsg());
+    }
     struct mc_ctx c;
     mc_ctx_init_with(&c, h->comm, MPI_COMM_NULL, "metall_mpi_close", h->tmpl);
     if (!metall_close(h->local))
@@ -383,6 +392,13 @@ bool metall_mpi_close(metall_mpi *h)
     }
     bool ok = mc_ctx_finish(&c);
     handle_free(h);
+    if (ok && err) { /* closed, but the checkpoint it waited for failed */
+        char msg[MC_MSG_MAX + 128];
+        snprintf(msg, sizeof msg, "metall_mpi_close: the pending checkpoint failed (the "
+                                  "datastore was closed): %s", why);
+        metall_internal_set_error(err, msg);
+        return false;
+    }
     return ok;
 }
 

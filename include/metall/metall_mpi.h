@@ -236,9 +236,12 @@ typedef struct metall_mpi_request metall_mpi_request;
  * @param opt `keep` and `async` (see metall_checkpoint_options); NULL:
  *        defaults.
  * @param req NULL: return when the checkpoint is complete. Otherwise, with
- *        `opt->async`, return after every rank's cut, with *req to pass to
- *        metall_mpi_checkpoint_wait() (which must be called, collectively,
- *        before the next checkpoint or close).
+ *        `opt->async` (on every rank), return after every rank's cut, with
+ *        *req to pass to metall_mpi_checkpoint_wait(). A later
+ *        metall_mpi_checkpoint() or metall_mpi_close() on @p h completes a
+ *        pending one first (waits for every rank's part, then commits it);
+ *        metall_mpi_checkpoint_wait() then reports how it went and frees
+ *        *req (close returns false if it failed, after closing).
  * @return true on every rank, or false on every rank (errmsg names the
  *         failing ranks).
  */
@@ -248,7 +251,10 @@ bool metall_mpi_checkpoint(metall_mpi *h, const char *chain_root,
 /**
  * Wait for the asynchronous checkpoint @p req (from
  * metall_mpi_checkpoint()) on every rank, then commit it
- * (global manifest) and start retention; frees @p req. Collective.
+ * (global manifest) and start retention; frees @p req. Collective. If a
+ * later metall_mpi_checkpoint() or metall_mpi_close() completed it
+ * already, only its outcome is returned (no communication; the handle may
+ * be closed).
  * @return true if the checkpoint is complete on every rank.
  */
 bool metall_mpi_checkpoint_wait(metall_mpi_request *req);

@@ -16,7 +16,8 @@ Rank 0 is the single writer (reader) of a shared root: its bytes may grow
 with P; every other rank's counts, and rank 0's call counts, must not.
 
 usage: run_scaling.py --prog SCALING --dir SCRATCH --np 1,2,4 [--table FILE]
-                      [--no-assert] -- MPIEXEC [FLAGS...]
+                      [--ops OP,OP...] [--no-assert] -- MPIEXEC [FLAGS...]
+(--ops: the operations the program marks; default those of scaling.c)
 """
 import argparse
 import collections
@@ -163,9 +164,12 @@ def main():
     ap.add_argument("--np", default="1,2,4,8,16,32")
     ap.add_argument("--table")
     ap.add_argument("--no-assert", action="store_true")
+    ap.add_argument("--ops", help="the operations the program marks (comma-separated)")
     ap.add_argument("mpiexec", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     mpiexec = [a for a in args.mpiexec if a != "--"]
+    if args.ops:
+        OPS[:] = args.ops.split(",")
     if not shutil.which("strace"):
         print("strace not found: skipping the scaling test")
         return 0
