@@ -39,6 +39,8 @@ struct mc_ckpt_stats {
     double map_s;        /* reflink: mapping, comparing, cloning into the generation;
                             write tracking: reading and re-arming it */
     double scan_s;       /* hashing (all pieces, or the tracked candidates) */
+    double map_cpu_s, scan_cpu_s; /* write tracking: CPU time of the two */
+    uint64_t minflt, majflt;      /* write tracking: page faults in the cut */
     double collect_s;    /* reflink: reading the changed pieces from the generation */
     double write_s;      /* writing to the chain (sink, index, files, manifest) */
     uint64_t extents;    /* reflink: extents mapped */

@@ -4,6 +4,7 @@
  *
  *   mpirun -n P ckpt_bench --ds ROOT --chain CHAIN --snap DIR
  *                          [--heap-mb 4096] [--change-pct 1] [--deltas 10] [--reps 3]
+ *                          [--snap-every 4]
  *
  * Every rank fills a heap of --heap-mb with random data, then:
  *  - the first (full) checkpoint into CHAIN;
@@ -12,10 +13,12 @@
  *    program a fault per page); then a checkpoint, alternately synchronous
  *    and asynchronous (async: the time metall_mpi_checkpoint() blocks, and
  *    the wait); bytes written to the chain per checkpoint vs the changed
- *    bytes; before every other delta, the baseline: a full
- *    metall_mpi_snapshot to DIR (the chain's file system);
+ *    bytes; before every --snap-every-th delta, the baseline: a full
+ *    metall_mpi_snapshot to DIR (the chain's file system), kept until the
+ *    end (deleting one made the next fsync on that file system slow);
  *  - restore of the newest checkpoint (after --deltas deltas) into ROOT's
- *    file system vs metall_mpi_copy of a full snapshot to the same place.
+ *    file system vs metall_mpi_copy of a full snapshot to the same place,
+ *    each from a cold page cache (POSIX_FADV_DONTNEED on its sources).
  * Times are the slowest rank's; medians over repetitions; ratios printed;
  * also the CPU time of the calling thread in the checkpoint call (what a
  * loaded machine does not inflate).
@@ -96,6 +99,25 @@ static uint64_t du(const char *path)
     return g_du;
 }
 
+static int evict_cb(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+    (void)st;
+    (void)f;
+    int fd = type == FTW_F ? open(p, O_RDONLY) : -1;
+    if (fd >= 0) {
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        close(fd);
+    }
+    return 0;
+}
+
+/* Drop what the page cache holds of path's files (written back already):
+ * a restore after a failure reads a cold chain, a copy a cold snapshot. */
+static void evict(const char *path)
+{
+    nftw(path, evict_cb, 16, FTW_PHYS);
+}
+
 static void rmtree(const char *path)
 {
     char cmd[8400];
@@ -104,20 +126,19 @@ static void rmtree(const char *path)
         die("rm");
 }
 
-static void sync_fs(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        (void)syncfs(fd);
-        close(fd);
-    }
-}
-
 static double cpu_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* This rank's part of an MPI root (ROOT/subdir-RANK). */
+static const char *rc_dir_of(const char *root)
+{
+    static char p[4200];
+    snprintf(p, sizeof p, "%s/subdir-%d", root, rank);
+    return p;
 }
 
 static uint64_t rnd(uint64_t *s)
@@ -136,11 +157,12 @@ int main(int argc, char **argv)
     const char *ds = NULL, *chain = NULL, *snapdir = NULL;
     size_t heap_mb = 4096;
     double pct = 1;
-    int deltas = 10, reps = 3;
+    int deltas = 10, reps = 3, snap_every = 4;
     static struct option lo[] = {{"ds", 1, 0, 'd'},      {"chain", 1, 0, 'c'},
                                  {"snap", 1, 0, 's'},    {"heap-mb", 1, 0, 'm'},
                                  {"change-pct", 1, 0, 'p'}, {"deltas", 1, 0, 'n'},
-                                 {"reps", 1, 0, 'r'},    {0, 0, 0, 0}};
+                                 {"reps", 1, 0, 'r'},    {"snap-every", 1, 0, 'e'},
+                                 {0, 0, 0, 0}};
     for (int o; (o = getopt_long(argc, argv, "", lo, NULL)) != -1;) {
         switch (o) {
         case 'd': ds = optarg; break;
@@ -150,6 +172,7 @@ int main(int argc, char **argv)
         case 'p': pct = atof(optarg); break;
         case 'n': deltas = atoi(optarg); break;
         case 'r': reps = atoi(optarg); break;
+        case 'e': snap_every = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         default: MPI_Abort(MPI_COMM_WORLD, 2);
         }
     }
@@ -195,7 +218,7 @@ int main(int argc, char **argv)
     unsigned char *seen = calloc(pages, 1);
     double *wr_t = calloc((size_t)deltas, sizeof(double));
     for (int k = 0; k < deltas; k++) {
-        if (k % 2 == 0) { /* the baseline, between the checkpoints: a full snapshot */
+        if (k % snap_every == 0) { /* the baseline, between the checkpoints: a full snapshot */
             snprintf(path, sizeof path, "%s/snap-%d", snapdir, nsnap);
             MPI_Barrier(MPI_COMM_WORLD);
             double t = now();
@@ -204,10 +227,6 @@ int main(int argc, char **argv)
             snap_t[nsnap] = slowest(now() - t);
             if (rank == 0)
                 printf("csv,snapshot,%d,%.4f\n", nsnap + 1, snap_t[nsnap]);
-            if (k + 2 < deltas && rank == 0) { /* the last one is copied below */
-                rmtree(path);
-                sync_fs(snapdir); /* its deletion is not paid by the next fsync */
-            }
             nsnap++;
             MPI_Barrier(MPI_COMM_WORLD);
         }
@@ -256,11 +275,12 @@ int main(int argc, char **argv)
         if (rank == 0)
             printf("csv,delta,%d,%s,%.4f,%.4f,%.0f,%.0f,%.3f,cpu,%.4f,stores,%.4f,method,%d,"
                    "open,%.4f,images,%.4f,flush,%.4f,map,%.4f,scan,%.4f,collect,%.3f,write,%.3f,"
-                   "runs,%llu,read,%llu\n",
+                   "runs,%llu,read,%llu,map_cpu,%.4f,scan_cpu,%.4f,minflt,%llu,majflt,%llu\n",
                    k + 1, async ? "async" : "sync", tb, tt, written, changed, ratio[k], cb, wr_t[k],
                    st.method, st.open_s, st.images_s, st.flush_s, st.map_s, st.scan_s,
                    st.collect_s, st.write_s,
-                   (unsigned long long)st.runs, (unsigned long long)st.read_pieces);
+                   (unsigned long long)st.runs, (unsigned long long)st.read_pieces, st.map_cpu_s,
+                   st.scan_cpu_s, (unsigned long long)st.minflt, (unsigned long long)st.majflt);
     }
     /* restore of the newest vs a full copy, alternately */
     double *rest_t = calloc((size_t)reps, sizeof(double)), *copy_t = calloc((size_t)reps, sizeof(double));
@@ -269,6 +289,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < reps; r++) {
         char dst[4200];
         snprintf(dst, sizeof dst, "%s-restored", ds);
+        evict(rc_dir_of(chain));
         MPI_Barrier(MPI_COMM_WORLD);
         double t = now();
         if (!metall_mpi_restore(chain, -1, dst, MPI_COMM_WORLD))
@@ -276,6 +297,7 @@ int main(int argc, char **argv)
         rest_t[r] = slowest(now() - t);
         if (!metall_mpi_remove(dst, MPI_COMM_WORLD))
             die("remove");
+        evict(rc_dir_of(snap_last));
         MPI_Barrier(MPI_COMM_WORLD);
         t = now();
         if (!metall_mpi_copy(snap_last, dst, MPI_COMM_WORLD))
