@@ -11,7 +11,9 @@
  *
  * Restore writes each piece of the result once: the newest delta holding
  * a piece wins, the base fills the rest (read in 4 MiB windows, only the
- * pieces no delta has are written).
+ * pieces no delta has are written). It goes block by block (the base's
+ * pieces, the deltas', then a sync), so that the written data streams out
+ * as with a copy rather than piling up dirty in the page cache.
  */
 #include "chain_io.h"
 
@@ -423,6 +425,8 @@ struct supply {
     struct mc_chain_index_entry *e; /* the delta's entries it wins, in order */
     uint64_t *data_off;             /* their offsets in its data file */
     uint64_t n;
+    uint64_t cur;                   /* the next entry to write (block by block) */
+    int fd;                         /* its data file, -1 until needed */
 };
 
 /* Newest first, each piece goes to the newest delta that has it. */
@@ -435,6 +439,8 @@ static int plan(struct mc_chain *c, int64_t id, uint64_t npieces, uint64_t *clai
         return mc_fail(ENOMEM, "out of memory");
     *out = s;
     *nout = nd;
+    for (size_t k = 0; k < nd; k++)
+        s[k].fd = -1;
     for (size_t k = 0; k < nd; k++) {
         int64_t d = id - (int64_t)k;
         struct mc_chain_manifest man;
@@ -517,46 +523,63 @@ static int restore_base_block(struct mc_chain *c, unsigned b, int out, const uin
     return 0;
 }
 
-/* Write the pieces delta s supplies, checking each against its hash. */
-static int restore_delta(struct mc_chain *c, const struct supply *s, const int *out, char *buf,
-                         size_t bufsize)
+/* Write the pieces of block b that delta s supplies (its entries from
+ * s->cur on), checking each against its hash. */
+static int restore_delta_block(struct mc_chain *c, struct supply *s, uint64_t b, int out,
+                               char *buf, size_t bufsize)
 {
+    size_t P = c->info.piece_size, per = bufsize / P;
+    uint64_t ppb = c->info.block_size / P;
     char dir[PATH_MAX], f[PATH_MAX + 16];
     if (chain_ckpt_dir(c, s->id, dir, sizeof dir))
         return -1;
     snprintf(f, sizeof f, "%s/%s", dir, MC_CHAIN_DATA);
-    int fd = open(f, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && s->n)
-        return mc_fail_sys(errno, "cannot open %s", f);
-    size_t P = c->info.piece_size, per = bufsize / P;
-    uint64_t ppb = c->info.block_size / P;
     int rc = 0;
-    for (uint64_t i = 0; !rc && i < s->n;) {
+    while (!rc && s->cur < s->n && s->e[s->cur].piece / ppb == b) {
+        uint64_t i = s->cur;
         if (!s->e[i].hash) { /* zero: the new block file is a hole there */
-            i++;
+            s->cur++;
             continue;
         }
+        if (s->fd < 0 && (s->fd = open(f, O_RDONLY | O_CLOEXEC)) < 0)
+            return mc_fail_sys(errno, "cannot open %s", f);
         uint64_t j = i + 1; /* consecutive in the data file: one read */
-        while (j < s->n && j - i < per && s->e[j].hash && s->data_off[j] == s->data_off[j - 1] + P)
+        while (j < s->n && j - i < per && s->e[j].hash && s->e[j].piece / ppb == b &&
+               s->data_off[j] == s->data_off[j - 1] + P)
             j++;
-        rc = pread_all(fd, buf, (size_t)(j - i) * P, (off_t)s->data_off[i]);
+        rc = pread_all(s->fd, buf, (size_t)(j - i) * P, (off_t)s->data_off[i]);
         for (uint64_t k = i; !rc && k < j; k++) {
             const char *piece = buf + (k - i) * P;
             if (mc_piece_hash(piece, P) != s->e[k].hash)
                 rc = EBADMSG;
             else
-                rc = pwrite_all(out[s->e[k].piece / ppb], piece, P,
-                                (off_t)((s->e[k].piece % ppb) * P));
+                rc = pwrite_all(out, piece, P, (off_t)((s->e[k].piece % ppb) * P));
         }
-        i = j;
+        s->cur = j;
     }
-    if (fd >= 0)
-        close(fd);
     if (rc == EBADMSG)
         return mc_fail(EBADMSG, "%s: a piece does not match its hash (damaged)", f);
     if (rc)
         return mc_fail_sys(rc, "%s: cannot restore its pieces", f);
     return 0;
+}
+
+/* Block b of the restored heap: the base's pieces no delta has, then each
+ * delta's, then synced (so the written data streams out block by block). */
+static int restore_block(struct mc_chain *c, const char *tmp, uint64_t b, const uint64_t *claimed,
+                         uint64_t np, struct supply *s, size_t ns, char *buf, size_t bufsize)
+{
+    int out = open_block(tmp, MC_BLOCK_FMT, (unsigned)b, c->info.block_size, true);
+    if (out < 0)
+        return -1;
+    int rc = restore_base_block(c, (unsigned)b, out, claimed, np, buf, bufsize);
+    mc_ckpt_killpoint("restore-base");
+    for (size_t k = 0; !rc && k < ns; k++)
+        rc = restore_delta_block(c, &s[k], b, out, buf, bufsize);
+    if (!rc && os_fsync(out))
+        rc = mc_fail_sys(errno, "%s: cannot sync the restored heap", tmp);
+    close(out);
+    return rc;
 }
 
 static int restore_mgmt(struct mc_chain *c, int64_t id, const char *tmp)
@@ -585,6 +608,8 @@ static void free_plan(struct supply *s, size_t n)
     for (size_t k = 0; s && k < n; k++) {
         free(s[k].e);
         free(s[k].data_off);
+        if (s[k].fd >= 0)
+            close(s[k].fd);
     }
     free(s);
 }
@@ -594,36 +619,21 @@ static int restore_into(struct mc_chain *c, int64_t id, const struct mc_chain_ma
 {
     uint64_t np = man->npieces, nb = np * c->info.piece_size / c->info.block_size;
     uint64_t *claimed = calloc(np / 64 + 1, 8);
-    int *out = calloc(nb ? nb : 1, sizeof *out);
     size_t bufsize = (size_t)4 << 20;
     char *buf = malloc(bufsize);
     struct supply *s = NULL;
     size_t ns = 0;
     char seg[PATH_MAX + 16];
     snprintf(seg, sizeof seg, "%s/%s", tmp, MC_SEGMENT_DIR);
-    int rc = claimed && out && buf ? 0 : mc_fail(ENOMEM, "out of memory");
-    for (uint64_t b = 0; b < nb; b++)
-        out[b] = -1;
+    int rc = claimed && buf ? 0 : mc_fail(ENOMEM, "out of memory");
     if (!rc)
         rc = plan(c, id, np, claimed, &s, &ns);
-    for (uint64_t b = 0; !rc && b < nb; b++) {
-        out[b] = open_block(tmp, MC_BLOCK_FMT, (unsigned)b, c->info.block_size, true);
-        rc = out[b] < 0 ? -1 : restore_base_block(c, (unsigned)b, out[b], claimed, np, buf, bufsize);
-    }
-    mc_ckpt_killpoint("restore-base");
-    for (size_t k = 0; !rc && k < ns; k++)
-        rc = restore_delta(c, &s[k], out, buf, bufsize);
-    for (uint64_t b = 0; b < nb; b++) {
-        if (out[b] >= 0 && !rc && os_fsync(out[b]))
-            rc = mc_fail_sys(errno, "%s: cannot sync the restored heap", tmp);
-        if (out[b] >= 0)
-            close(out[b]);
-    }
+    for (uint64_t b = 0; !rc && b < nb; b++)
+        rc = restore_block(c, tmp, b, claimed, np, s, ns, buf, bufsize);
     if (!rc && nb && os_fsync_dir(seg))
         rc = mc_fail_sys(errno, "cannot sync %s", seg);
     free_plan(s, ns);
     free(claimed);
-    free(out);
     free(buf);
     if (!rc)
         rc = restore_mgmt(c, id, tmp);
