@@ -83,6 +83,7 @@ static void release_entry(struct tl_entry *e)
         pthread_mutex_lock(&m->tc_lock);
         tcache_flush(e->tc);
         e->tc->owned = false;
+        __atomic_store_n(&m->nthreads, m->nthreads - 1, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&m->tc_lock);
     }
     pthread_mutex_unlock(&registry_lock);
@@ -212,8 +213,10 @@ struct tcache *tcache_get_slow(metall_manager *m)
         tc->next = m->tcaches;
         m->tcaches = tc;
     }
-    if (tc)
+    if (tc) {
         tc->owned = true;
+        __atomic_store_n(&m->nthreads, m->nthreads + 1, __ATOMIC_RELAXED);
+    }
     pthread_mutex_unlock(&m->tc_lock);
     if (!tc)
         return NULL;

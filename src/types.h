@@ -148,6 +148,7 @@ struct chunk_dir {
     uint32_t *pf_q;          /* look-ahead chunks to prefault, [pf_head, pf_len) */
     size_t pf_head, pf_len, pf_cap;
     bool pf_on, pf_inflight; /* background prefaulting enabled / running now */
+    unsigned pf_cpus;        /* CPUs this process may run on: prefault needs a spare one */
     uint64_t purge_delay_ns; /* a freed chunk stays reusable this long first */
     uint32_t purge_inflight; /* chunks being punched right now */
     /* page trimming of SMALL chunks (bin_trim_chunk): tq holds chunks that
@@ -225,6 +226,7 @@ struct metall_manager {
     struct chunk_dir chunks;
     unsigned narenas;                 /* arenas in use: 2 x CPUs, at most MC_MAX_ARENAS */
     _Atomic unsigned next_arena;      /* round-robin arena of new thread caches */
+    unsigned nthreads;                /* threads holding a cache (tc_lock; relaxed reads) */
     struct arena arenas[MC_MAX_ARENAS];
     struct named_dir named;
 
