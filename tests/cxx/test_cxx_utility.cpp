@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include <csetjmp>
+#include <cstring>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
@@ -341,6 +342,100 @@ static void test_string_key_store(void **state) {
     assert_true(order == (std::vector<std::string>{"b=0", "b=1", "a=0"}));
 }
 
+/* MurmurHash64A's block mixing k -> ((k*m) ^ (k*m)>>47) * m, and its inverse:
+ * with them, 16-byte keys that hash alike under any seed are built, so that
+ * a collision chain exists without hoping for one among 2^64 values. */
+static const std::uint64_t kMurmurMul = 0xc6a4a7935bd1e995ULL;
+static std::uint64_t murmur_mix(std::uint64_t k) {
+    k *= kMurmurMul;
+    k ^= k >> 47;
+    return k * kMurmurMul;
+}
+static std::uint64_t murmur_unmix(std::uint64_t k) {
+    std::uint64_t inv = kMurmurMul; /* Newton: inv = mul^-1 mod 2^64 */
+    for (int i = 0; i < 6; ++i)
+        inv *= 2 - kMurmurMul * inv;
+    k *= inv;
+    k ^= k >> 47; /* x ^ x>>47 undoes itself (47 > 32) */
+    return k * inv;
+}
+/* A 16-byte key that starts with first8 and hashes (seed) like target. */
+static std::string colliding_key(const std::string &target, const char *first8,
+                                 std::uint64_t seed) {
+    std::uint64_t t1, t2, x1, h0 = seed ^ (16 * kMurmurMul);
+    std::memcpy(&t1, target.data(), 8);
+    std::memcpy(&t2, target.data() + 8, 8);
+    std::memcpy(&x1, first8, 8);
+    const std::uint64_t s_t = (h0 ^ murmur_mix(t1)) * kMurmurMul;
+    const std::uint64_t s_x = (h0 ^ murmur_mix(x1)) * kMurmurMul;
+    const std::uint64_t x2 = murmur_unmix(s_t ^ murmur_mix(t2) ^ s_x);
+    std::string k(first8, 8);
+    k.append(reinterpret_cast<const char *>(&x2), 8);
+    return k;
+}
+
+/* Keys that collide probe to the next free id; erasing one in the middle
+ * of such a run left a hole, and a lookup stopped there: the keys after it
+ * were no longer found (count 0, find end(), erase 0, a duplicate insert). */
+static void test_string_key_store_collisions(void **state) {
+    (void)state;
+    tmp_dir d;
+    const std::string p = d / "ds";
+    const std::uint64_t seed = 123;
+    const std::string a = "collision-key-A!";
+    std::vector<std::string> keys = {a};
+    for (const char *f : {"second-B", "third--C", "fourth-D", "absent-E"})
+        keys.push_back(colliding_key(a, f, seed));
+    for (const auto &k : keys) {
+        assert_int_equal(k.size(), 16);
+        assert_true(metall::detail::murmur_hash_64a(k.data(), k.size(), seed) ==
+                    metall::detail::murmur_hash_64a(a.data(), a.size(), seed));
+    }
+    {
+        manager m(metall::create_only, p, kCap);
+        auto *s = m.construct<int_store>("s")(true, seed, m.get_allocator());
+        for (int i = 0; i < 4; ++i)
+            assert_true(s->insert(keys[i], i));
+        assert_int_equal(s->max_id_probe_distance(), 3); /* the chain exists */
+        assert_int_equal(s->erase(keys[0]), 1);           /* the head */
+        assert_int_equal(s->count(keys[1]), 1);
+        assert_int_equal(s->value(s->find(keys[2])), 2);
+        s->erase(s->find(keys[2]));                       /* the middle */
+        assert_int_equal(s->value(s->find(keys[3])), 3);
+        assert_true(s->find(keys[4]) == s->end());
+        assert_int_equal(s->erase(keys[4]), 0);
+        /* a unique store replaces, not duplicates, a key after the hole */
+        assert_true(s->insert(keys[3], 30));
+        assert_int_equal(s->size(), 2);
+        assert_int_equal(s->count(keys[3]), 1);
+        /* a new key reuses a hole; every key stays reachable */
+        assert_true(s->insert(keys[4], 4));
+        assert_true(s->insert(keys[0], 0));
+        for (int i : {0, 1, 3, 4})
+            assert_int_equal(s->count(keys[i]), 1);
+        assert_true(s->find(keys[2]) == s->end());
+        assert_int_equal(s->size(), 4);
+
+        auto *dup = m.construct<int_store>("dup")(false, seed, m.get_allocator());
+        for (int i = 0; i < 3; ++i) {
+            assert_true(dup->insert(keys[i], i));
+            assert_true(dup->insert(keys[i], 10 + i));
+        }
+        assert_int_equal(dup->erase(keys[0]), 2);
+        assert_int_equal(dup->count(keys[2]), 2);
+        assert_int_equal(dup->erase(keys[1]), 2);
+        auto r = dup->equal_range(keys[2]);
+        int sum = 0;
+        for (auto l = r.first; l != r.second; ++l)
+            sum += dup->value(l);
+        assert_int_equal(sum, 2 + 12);
+    }
+    manager m(metall::open_read_only, p); /* the probe bound persists */
+    auto *s = m.find<int_store>("s").first;
+    assert_int_equal(s->value(s->find(keys[3])), 30);
+    assert_int_equal(s->value(s->find(keys[1])), 1);
+}
+
 static void test_ls_and_remove(void **state) {
     (void)state;
     tmp_dir d;
@@ -383,6 +478,7 @@ int main(void) {
         cmocka_unit_test(test_container_aliases),
         cmocka_unit_test(test_concurrent_map_api),
         cmocka_unit_test(test_string_key_store),
+        cmocka_unit_test(test_string_key_store_collisions),
         cmocka_unit_test(test_ls_and_remove),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

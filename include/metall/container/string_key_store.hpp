@@ -6,6 +6,9 @@
  * Each key is turned into a 64-bit id (MurmurHash64A of the key with the
  * store's seed; on a collision with another key, the next free id), and
  * the elements live in an unordered multimap from id to (key, value).
+ * A lookup probes every id up to the longest collision run seen: an
+ * erasure leaves a free id inside a run (Metall stops at it and then misses
+ * the keys after it).
  */
 #ifndef METALL_CONTAINER_STRING_KEY_STORE_HPP
 #define METALL_CONTAINER_STRING_KEY_STORE_HPP
@@ -205,14 +208,15 @@ private:
     }
     static id_type next_id(id_type id) { return (id + 1) % k_no_id; }
 
-    /* The id of key, or k_no_id if it is not stored. */
+    /* The id of key, or k_no_id if it is not stored. A free id does not end
+     * the search: erasing a key of a collision run frees an id in the
+     * middle of it, and the keys after it are still up to max_probe_ from
+     * their hash (the bound only shrinks on clear() or rehash()). */
     id_type find_id(const key_type &key) const {
         id_type id = hash_key(key, seed_);
         for (std::size_t d = 0; d <= max_probe_; ++d, id = next_id(id)) {
             auto it = map_.find(id);
-            if (it == map_.end())
-                break;
-            if (std::get<0>(it->second) == key)
+            if (it != map_.end() && std::get<0>(it->second) == key)
                 return id;
         }
         return k_no_id;
