@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define MAX_DEPTH 64
+#define MAX_DEPTH_S "64"
 
 struct opts {
     bool remove, dry_run, quiet;
@@ -31,6 +32,7 @@ struct opts {
 
 struct tally {
     unsigned found, removed, kept, failed;
+    unsigned unexamined; /* entries that could not be looked at */
     uint64_t bytes;
 };
 
@@ -55,7 +57,8 @@ static void usage(FILE *f)
             "\n"
             "A running snapshot's temporary looks like an abandoned one: remove only when\n"
             "no job writes under DIR. Exit status: 0 done (also when nothing was found),\n"
-            "1 a directory could not be read or a leftover could not be removed, 2 usage.\n");
+            "1 a directory or an entry could not be read (it may hide leftovers) or a\n"
+            "leftover could not be removed, 2 usage.\n");
 }
 
 static const char *kind_name(enum mm_leftover k)
@@ -136,6 +139,14 @@ static bool is_core_datastore(const char *dir)
     return n > 0 && (size_t)n < sizeof p && lstat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* An entry walk() cannot look at may be a leftover: say so, and count it
+ * (exit status 1), rather than report a clean directory. */
+static void not_examined(const char *dir, const char *name, const char *why, struct tally *t)
+{
+    fprintf(stderr, "metall-leftovers: cannot examine %s/%s: %s\n", dir, name, why);
+    t->unexamined++;
+}
+
 static int walk(const char *dir, int depth, const struct opts *o, struct tally *t)
 {
     DIR *d = opendir(dir);
@@ -151,12 +162,21 @@ static int walk(const char *dir, int depth, const struct opts *o, struct tally *
         char p[PATH_MAX];
         struct stat st;
         int n = snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        if (n < 0 || (size_t)n >= sizeof p || lstat(p, &st) != 0)
+        if (n < 0 || (size_t)n >= sizeof p) {
+            not_examined(dir, de->d_name, strerror(ENAMETOOLONG), t);
             continue;
+        }
+        if (lstat(p, &st) != 0) {
+            if (errno != ENOENT) /* ENOENT: gone since readdir, nothing left */
+                not_examined(dir, de->d_name, strerror(errno), t);
+            continue;
+        }
         enum mm_leftover k = mm_leftover_kind(de->d_name);
         if (k != MM_LEFTOVER_NONE && (k == MM_LEFTOVER_FILE_TMP) == S_ISREG(st.st_mode))
             handle(p, &st, k, o, t);
-        else if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH && !is_core_datastore(p))
+        else if (S_ISDIR(st.st_mode) && depth >= MAX_DEPTH)
+            not_examined(dir, de->d_name, "more than " MAX_DEPTH_S " directories deep", t);
+        else if (S_ISDIR(st.st_mode) && !is_core_datastore(p))
             rc |= walk(p, depth + 1, o, t);
     }
     closedir(d);
@@ -228,6 +248,8 @@ int main(int argc, char **argv)
         printf(", %u younger ones kept", t.kept);
     if (t.failed)
         printf(", %u could not be removed", t.failed);
+    if (t.unexamined)
+        printf(", %u entr%s could not be examined", t.unexamined, t.unexamined == 1 ? "y" : "ies");
     printf("\n");
-    return rc || t.failed ? 1 : 0;
+    return rc || t.failed || t.unexamined ? 1 : 0;
 }

@@ -67,5 +67,33 @@ grep -q "missing" "$d/err" || fail "no message naming the missing directory"
 "$tool" --bogus "$d" 2> /dev/null; [ $? -eq 2 ] || fail "unknown option did not exit 2"
 "$tool" 2> /dev/null; [ $? -eq 2 ] || fail "no directory did not exit 2"
 "$tool" --help | grep -q "usage: metall-leftovers" || fail "--help"
+
+# an entry that cannot be examined may be a leftover: it is reported (path
+# and cause) and the exit status is 1, not a clean "0 leftovers"
+mkdir -p "$d/deep" || fail "mkdir deep"
+c=$(printf '%0200d' 0) c10=""
+for i in 1 2 3 4 5 6 7 8 9 10; do c10="$c10$c/"; done
+# two relative steps of 10 names (2010 bytes each), the last one beyond PATH_MAX
+(cd "$d/deep" && mkdir -p "$c10" && cd "$c10" && mkdir -p "$c10$c") \
+  || fail "cannot make a path longer than PATH_MAX"
+"$tool" "$d/deep" > "$d/out" 2> "$d/err"; rc=$?
+[ $rc -eq 1 ] || fail "an entry beyond PATH_MAX: exit $rc, not 1"
+grep -q "cannot examine $d/deep/.*$c: File name too long" "$d/err" || fail "no message: $(cat "$d/err")"
+tail -1 "$d/out" | grep -q "1 entry could not be examined" || fail "summary: $(cat "$d/out")"
+rm -rf "$d/deep"
+# lstat refused (a readable directory without search permission), as a user
+# that permissions bind (root's are not checked)
+mkdir -p "$d/perm/locked/x.metall-tmp-1-0badcafe" && chmod 0644 "$d/perm/locked"
+as=""
+[ "$(id -u)" -ne 0 ] || as="setpriv --reuid=65534 --regid=65534 --clear-groups"
+if $as ls "$d/perm/locked" > /dev/null 2>&1 && ! $as stat "$d/perm/locked/x.metall-tmp-1-0badcafe" > /dev/null 2>&1; then
+  $as "$tool" "$d/perm" > "$d/out" 2> "$d/err"; rc=$?
+  [ $rc -eq 1 ] || fail "an entry lstat refuses: exit $rc, not 1"
+  grep -q "cannot examine $d/perm/locked/x.metall-tmp-1-0badcafe: Permission denied" "$d/err" \
+    || fail "no message: $(cat "$d/err")"
+else
+  echo "(permission case skipped: no unprivileged user to run as)"
+fi
+chmod 0755 "$d/perm/locked"
 rm -rf "$d"
 echo "ok"
