@@ -16,7 +16,9 @@
 #include <metall/metall.h>
 
 #include "chain_view.h"
+#include "tool_args.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,16 +51,17 @@ int main(int argc, char **argv)
             return cv_print_mpi_root(PROG, argv[2], false);
         return cv_print_chain(PROG, argv[2], "", false, NULL);
     }
-    if ((argc == 4 || argc == 6) && !strcmp(argv[1], "restore")) {
+    /* "restore CHAIN --id" is a missing value, not DST "--id" */
+    if (((argc == 4 && strcmp(argv[3], "--id")) || argc == 6) && !strcmp(argv[1], "restore")) {
         long long id = -1;
-        if (argc == 6) {
-            char *end;
-            id = strcmp(argv[3], "--id") ? -2 : strtoll(argv[4], &end, 10);
-            if (id < 0 || *end) {
-                usage(stderr);
-                return 2;
-            }
+        if (argc == 6 && strcmp(argv[3], "--id")) {
+            usage(stderr);
+            return 2;
         }
+        /* "--id ''" must not restore checkpoint 0 */
+        if (argc == 6 && !tool_parse_count(PROG, "--id", "a checkpoint id (digits)", argv[4],
+                                           INT64_MAX, &id))
+            return 2;
         if (!metall_restore(argv[2], id, argv[argc - 1])) {
             fprintf(stderr, PROG ": %s\n", metall_errmsg());
             return 1;

@@ -8,6 +8,7 @@
  * under DIR, or keep recent ones with --min-age.
  */
 #include "rootfs.h"
+#include "tool_args.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -198,17 +199,13 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
             o.quiet = true;
         else if (!strcmp(a, "--min-age")) {
-            /* digits only: strtol takes "" and " 5" too, and an empty
-             * value (an unset shell variable) must not mean "remove even
-             * what a running job is writing" */
-            const char *v = i + 1 < argc ? argv[++i] : "";
-            char *end;
-            errno = 0;
-            o.min_age = strtol(v, &end, 10);
-            if (*v < '0' || *v > '9' || *end || errno) {
-                fprintf(stderr, "metall-leftovers: --min-age wants seconds, not '%s'\n", v);
+            /* digits only: an empty value (an unset shell variable) must
+             * not mean "remove even what a running job is writing" */
+            long long age;
+            if (!tool_parse_count("metall-leftovers", "--min-age", "seconds",
+                                  i + 1 < argc ? argv[++i] : NULL, LONG_MAX, &age))
                 return 2;
-            }
+            o.min_age = (long)age;
         } else if (!strcmp(a, "--")) {
             i++;
             break;

@@ -9,8 +9,17 @@
  *   fixture truncate FILE N cut FILE to N bytes (damage for metall-check)
  *   fixture hold DIR CMD... open DIR for writing, run CMD while it is
  *                           open, close; exit with CMD's status
+ *   fixture chain DS CHAIN N  a good datastore DS with N checkpoints (ids
+ *                           1..N) in the chain CHAIN
+ *   fixture mpiroot ROOT P  an MPI chain root of P ranks: ROOT/subdir-R
+ *                           the chain (one checkpoint) of datastore
+ *                           ROOT.ds-R, and the global manifest listing id 1
  */
 #include <metall/metall.h>
+
+#include "fsutil.h" /* fs_fnv1a: the global manifest's sum */
+
+#include <inttypes.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +95,45 @@ static int hold(const char *dir, char **cmd)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+static int make_chain(const char *ds, const char *chain, int n)
+{
+    int rc = make_good(ds);
+    if (rc)
+        return rc;
+    metall_manager *m = metall_open(ds);
+    if (!m)
+        return fail("open");
+    for (int i = 0; i < n; i++) {
+        long *v = metall_malloc(m, sizeof *v); /* a change for each one */
+        if (!v || !metall_checkpoint(m, chain, NULL))
+            return fail("checkpoint");
+    }
+    return metall_close(m) ? 0 : fail("close");
+}
+
+/* The layout of mpi/checkpoint.c, as a P-rank job would leave it. */
+static int make_mpi_root(const char *root, int ranks)
+{
+    char ds[4096], chain[4096], body[256];
+    for (int r = 0; r < ranks; r++) {
+        snprintf(ds, sizeof ds, "%s.ds-%d", root, r);
+        snprintf(chain, sizeof chain, "%s/subdir-%d", root, r);
+        int rc = make_chain(ds, chain, 1);
+        if (rc)
+            return rc;
+    }
+    int len = snprintf(body, sizeof body, "metall-c-mpi-chain 1\nranks %d\nids 1\n", ranks);
+    snprintf(body + len, sizeof body - (size_t)len, "sum %016" PRIx64 "\n",
+             fs_fnv1a(body, (size_t)len));
+    snprintf(chain, sizeof chain, "%s/metall_mpi_chain", root);
+    FILE *f = fopen(chain, "w");
+    if (!f || fputs(body, f) < 0 || fclose(f) != 0) {
+        perror(chain);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 4 && !strcmp(argv[1], "hold"))
@@ -101,6 +149,11 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "usage: fixture good|crashed DIR | truncate FILE N | hold DIR CMD...\n");
+    if (argc == 5 && !strcmp(argv[1], "chain"))
+        return make_chain(argv[2], argv[3], atoi(argv[4]));
+    if (argc == 4 && !strcmp(argv[1], "mpiroot"))
+        return make_mpi_root(argv[2], atoi(argv[3]));
+    fprintf(stderr, "usage: fixture good|crashed DIR | truncate FILE N | hold DIR CMD...\n"
+                    "       fixture chain DS CHAIN N | mpiroot ROOT RANKS\n");
     return 2;
 }
