@@ -194,7 +194,19 @@ int cv_print_chain(const char *prog, const char *path, const char *indent, bool 
     return 0;
 }
 
-int cv_print_mpi_root(const char *prog, const char *root, bool json)
+/* The ranks in missing[0..n) as "1 3-5 7" on stderr. */
+static void print_ranks(const int *missing, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        while (j + 1 < n && missing[j + 1] == missing[j] + 1)
+            j++;
+        fprintf(stderr, j > i ? " %d-%d" : " %d", missing[i], missing[j]);
+        i = j;
+    }
+}
+
+int cv_print_mpi_root(const char *prog, const char *root, bool json, bool all_ranks)
 {
     struct cv_global g;
     char why[PATH_MAX + 128];
@@ -217,17 +229,25 @@ int cv_print_mpi_root(const char *prog, const char *root, bool json)
             printf(" %lld", (long long)g.ids[i]);
         printf("%s\n", g.n ? "" : " none");
     }
-    int present = 0;
+    int present = 0, nmissing = 0;
+    int *missing = malloc(sizeof *missing * (size_t)g.ranks);
+    if (!missing) {
+        fprintf(stderr, "%s: %s: out of memory\n", prog, root);
+        return 1;
+    }
     for (int r = 0; r < g.ranks; r++) {
         char p[PATH_MAX];
+        struct stat st;
         snprintf(p, sizeof p, "%s/subdir-%d", root, r);
-        if (!cv_is_chain(p)) {
+        if (!cv_is_chain(p) && lstat(p, &st) != 0) {
+            missing[nmissing++] = r;
             if (json)
                 printf("%s{\"rank\":%d,\"present\":false}", r ? "," : "", r);
             else
-                printf("rank %d: no chain here (another node's root?)\n", r);
+                printf("rank %d: MISSING (no subdir-%d here: another node's root, or lost)\n",
+                       r, r);
             continue;
-        }
+        } /* a subdir-RANK that is not a chain: cv_print_chain() says why */
         present++;
         if (json) {
             printf("%s{\"rank\":%d,\"present\":true,\"chain\":", r ? "," : "", r);
@@ -245,6 +265,15 @@ int cv_print_mpi_root(const char *prog, const char *root, bool json)
     if (!present) {
         fprintf(stderr, "%s: %s: no rank's chain is on this host\n", prog, root);
         rc = 1;
+    } else if (nmissing) {
+        fprintf(stderr, "%s: %s: %s%d of %d ranks' chains are not here:", prog, root,
+                all_ranks ? "incomplete: " : "(fine for a node-local root) ", nmissing,
+                g.ranks);
+        print_ranks(missing, nmissing);
+        fprintf(stderr, "\n");
+        if (all_ranks)
+            rc = 1;
     }
+    free(missing);
     return rc;
 }

@@ -36,7 +36,11 @@ int cv_read_global(const char *root, struct cv_global *g, char *why, size_t whys
 int cv_print_chain(const char *prog, const char *path, const char *indent, bool json,
                    const struct cv_global *listed);
 /* Print an MPI chain root: the global manifest, then every rank's chain
- * present here (ranks whose subdir-RANK is absent are said to be). */
-int cv_print_mpi_root(const char *prog, const char *root, bool json);
+ * present here; the ranks whose subdir-RANK is absent are listed as
+ * missing (on stdout, and on stderr naming prog). Returns 1 if a present
+ * chain cannot be read, if no rank's chain is here, or, with all_ranks
+ * (a shared root), if any rank's is missing; else 0. Without all_ranks a
+ * node-local root, which holds only its node's ranks, lists as fine. */
+int cv_print_mpi_root(const char *prog, const char *root, bool json, bool all_ranks);
 
 #endif

@@ -4,8 +4,11 @@
  *   metall-checkpoint ls CHAIN          every checkpoint: id, complete or
  *                                       not, restorable or merged, pieces
  *                                       changed, bytes; the base
- *   metall-checkpoint ls CHAIN_ROOT     an MPI chain root: the global
- *                                       manifest, then each rank's chain
+ *   metall-checkpoint ls [--local] CHAIN_ROOT
+ *                                       an MPI chain root: the global
+ *                                       manifest, then each rank's chain;
+ *                                       a rank's missing chain is an error
+ *                                       unless --local (a node-local root)
  *   metall-checkpoint restore CHAIN [--id N] DST
  *                                       restore checkpoint N (default: the
  *                                       newest) as the new datastore DST
@@ -27,12 +30,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: " PROG " ls CHAIN|CHAIN_ROOT\n"
+    fprintf(f, "usage: " PROG " ls [--local] CHAIN|CHAIN_ROOT\n"
                "       " PROG " restore CHAIN [--id N] DST\n"
                "\n"
                "ls: list the checkpoints of a chain (id, complete, restorable or merged\n"
                "into the base, changed pieces, bytes), or of an MPI chain root (the global\n"
-               "manifest's complete ids, then every rank's chain).\n"
+               "manifest's complete ids, then every rank's chain; the ranks whose chain is\n"
+               "not there are listed and make it fail, unless --local: a node-local root\n"
+               "holds only the chains of its node's ranks).\n"
                "restore: restore checkpoint N (default: the newest complete one) of CHAIN\n"
                "as the new datastore DST. An MPI chain root is restored collectively by\n"
                "metall_mpi_restore() (see mpi/examples/mpi_restart.c).\n"
@@ -46,10 +51,11 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (argc == 3 && !strcmp(argv[1], "ls")) {
-        if (cv_is_mpi_chain_root(argv[2]))
-            return cv_print_mpi_root(PROG, argv[2], false);
-        return cv_print_chain(PROG, argv[2], "", false, NULL);
+    if ((argc == 3 || (argc == 4 && !strcmp(argv[2], "--local"))) && !strcmp(argv[1], "ls")) {
+        const char *path = argv[argc - 1];
+        if (cv_is_mpi_chain_root(path))
+            return cv_print_mpi_root(PROG, path, false, argc == 3);
+        return cv_print_chain(PROG, path, "", false, NULL);
     }
     /* "restore CHAIN --id" is a missing value, not DST "--id" */
     if (((argc == 4 && strcmp(argv[3], "--id")) || argc == 6) && !strcmp(argv[1], "restore")) {

@@ -439,7 +439,7 @@ int main(int argc, char **argv)
     }
 
     if (cv_is_mpi_chain_root(path) || cv_is_chain(path)) {
-        int rc = cv_is_mpi_chain_root(path) ? cv_print_mpi_root(PROG, path, json)
+        int rc = cv_is_mpi_chain_root(path) ? cv_print_mpi_root(PROG, path, json, false)
                                             : cv_print_chain(PROG, path, "", json, NULL);
         if (json && !cv_is_mpi_chain_root(path))
             putchar('\n');

@@ -149,7 +149,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (cv_is_mpi_chain_root(root))
-        return cv_print_mpi_root("metall-mpi-ls", root, false);
+        return cv_print_mpi_root("metall-mpi-ls", root, false, complete);
     char why[MM_WHY_MAX];
     int parts = 0;
     int rc = mm_read_marker(root, &parts, why, sizeof why);
