@@ -4,7 +4,7 @@
  * a capacity, over an existing root with and without overwrite), open,
  * open read-only, snapshot, copy, remove, consistent, partitions, the
  * paths; failures leave every rank's manager without a datastore, never
- * abort.
+ * abort; a constructor that throws leaves nothing open.
  */
 #include <metall/utility/filesystem.hpp>
 #include <metall/utility/metall_mpi_adaptor.hpp>
@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <string>
 
 #include <sys/stat.h>
@@ -110,6 +111,65 @@ static void test_lifecycle(void **state) {
     metall::logger::set_log_level(metall::logger::level_filter::error);
 }
 
+/* Allocation failure on demand: the countdown-th operator new from now
+ * throws std::bad_alloc (0: never). Per rank, so ranks may fail at
+ * different points. */
+static long g_fail_countdown;
+void *operator new(std::size_t n) {
+    if (g_fail_countdown > 0 && --g_fail_countdown == 0)
+        throw std::bad_alloc();
+    void *p = std::malloc(n ? n : 1);
+    if (!p)
+        throw std::bad_alloc();
+    return p;
+}
+/* not inlined: GCC then takes free() of operator new's memory for a mismatch */
+[[gnu::noinline]] void operator delete(void *p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+
+/* A constructor that throws (here: out of memory making the local manager
+ * after the collective create) must not leave the MPI handle open: its
+ * datastores stayed open and locked, and the next create or open of that
+ * root in the process failed (EBUSY). Every allocation of the constructor
+ * is made to fail in turn; after each, the root is created, opened and
+ * used again. */
+static void test_ctor_throws(void **state) {
+    (void)state;
+    const std::string root = g_dir + "/throwing-root-with-a-name-longer-than-short-strings";
+    metall::logger::set_log_level(metall::logger::level_filter::silent);
+    int done = 0, threw = 0;
+    for (long n = 1; !done && n < 1000; n++) {
+        /* every rank at its n-th allocation: the ranks allocate alike, and
+         * one rank failing before the collective create while the others
+         * enter it would hang any collective API */
+        g_fail_countdown = n;
+        bool ok = false;
+        try {
+            adaptor a(metall::create_only, root, MPI_COMM_WORLD, true);
+            g_fail_countdown = 0;
+            ok = true;
+        } catch (const std::bad_alloc &) {
+            g_fail_countdown = 0;
+            threw++;
+        }
+        int all = ok;
+        MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+        done = all;
+        /* nothing is left open: the root is created and opened again */
+        {
+            adaptor b(metall::create_only, root, MPI_COMM_WORLD, true);
+            assert_true(b.get_local_manager().check_sanity());
+            assert_non_null(b.get_local_manager().construct<long>("n")(n));
+        }
+        adaptor c(metall::open_only, root);
+        assert_true(c.get_local_manager().check_sanity());
+        assert_int_equal(*c.get_local_manager().find<long>("n").first, n);
+    }
+    assert_true(done);
+    assert_true(threw > 0); /* the failures were really made */
+    metall::logger::set_log_level(metall::logger::level_filter::error);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
@@ -126,6 +186,7 @@ int main(int argc, char **argv) {
     g_dir = buf;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lifecycle),
+        cmocka_unit_test(test_ctor_throws),
     };
     int rc = g_dir.empty() ? 1 : cmocka_run_group_tests(tests, nullptr, nullptr);
     MPI_Barrier(MPI_COMM_WORLD);

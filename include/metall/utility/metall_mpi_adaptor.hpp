@@ -7,7 +7,9 @@
  * result on every rank. Where Metall calls MPI_Abort, this adaptor does
  * not: a constructor that fails on any rank leaves every rank's
  * get_local_manager() without a datastore (check_sanity() false) and logs
- * metall_errmsg(), which names the failing ranks. Link with -lmetallc_mpi.
+ * metall_errmsg(), which names the failing ranks. A constructor that
+ * throws (out of memory) closes the MPI datastore on every rank first.
+ * Link with -lmetallc_mpi.
  */
 #ifndef METALL_UTILITY_METALL_MPI_ADAPTOR_HPP
 #define METALL_UTILITY_METALL_MPI_ADAPTOR_HPP
@@ -20,6 +22,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -154,14 +157,39 @@ private:
         MPI_Comm_rank(comm, &r);
         return r;
     }
+    /* Make this rank's manager of the handle's datastore. A constructor
+     * that throws runs no destructor: if that throws (out of memory) with
+     * the handle open, the handle must be closed here, or every rank's
+     * datastore stays open and locked for the life of the process. Closing
+     * is collective, so the ranks first agree whether every one made its
+     * manager; if one did not, all close (the others are left without a
+     * datastore, as after a failed open) and the failed ones rethrow. */
     void attach(metall_mpi *h, const char *what) {
         h_ = h;
-        if (!h_)
-            log_failure(what);
-        metall_manager *m = h_ ? metall_mpi_local(h_) : nullptr;
-        const char *p = h_ ? metall_mpi_local_path(h_) : nullptr;
-        local_ = std::make_unique<manager_type>(metall::detail::adopt_t{}, m,
-                                                p ? std::string(p) : root_, false);
+        std::exception_ptr failed;
+        try {
+            if (!h_)
+                log_failure(what);
+            metall_manager *m = h_ ? metall_mpi_local(h_) : nullptr;
+            const char *p = h_ ? metall_mpi_local_path(h_) : nullptr;
+            local_ = std::make_unique<manager_type>(metall::detail::adopt_t{}, m,
+                                                    p ? std::string(p) : root_, false);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        int all = !failed;
+        if (h_) /* a failed open or create failed on every rank: no handle anywhere */
+            MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_LAND, comm_);
+        if (all)
+            return;
+        local_.reset();
+        metall_mpi *open = h_;
+        h_ = nullptr;
+        if (open && !metall_mpi_close(open))
+            log_failure("metall_mpi_close");
+        if (failed)
+            std::rethrow_exception(failed);
+        local_ = std::make_unique<manager_type>(metall::detail::adopt_t{}, nullptr, root_, false);
     }
 
     MPI_Comm comm_;
