@@ -83,9 +83,13 @@ static uint64_t fnv(const char *s, size_t n)
     return fs_fnv1a(s, n);
 }
 
+/* Through fs_write_atomic(): a temporary name of this writer's own
+ * (.metall_mpi_chain.tmp-PID-RANDOM, created O_EXCL|O_NOFOLLOW), so that a
+ * killed run's temporary, another writer's or a symlink is never written
+ * through or renamed into place (metall-leftovers finds the killed ones). */
 static int write_gmanifest(const char *root, const struct gmanifest *g)
 {
-    char body[64 + MAX_IDS * 24], f[PATH_MAX], tmp[PATH_MAX + 16];
+    char body[64 + MAX_IDS * 24], f[PATH_MAX];
     size_t len = (size_t)snprintf(body, sizeof body, "%s 1\nranks %d\nids", MC_CHAIN_MAGIC, g->ranks);
     for (int i = 0; i < g->n; i++)
         len += (size_t)snprintf(body + len, sizeof body - len, " %" PRId64, g->ids[i]);
@@ -93,26 +97,7 @@ static int write_gmanifest(const char *root, const struct gmanifest *g)
     len += (size_t)snprintf(body + len, sizeof body - len, "sum %016" PRIx64 "\n", fnv(body, len));
     if (snprintf(f, sizeof f, "%s/%s", root, MC_CHAIN_MANIFEST) >= (int)sizeof f)
         return ENAMETOOLONG;
-    snprintf(tmp, sizeof tmp, "%s.tmp", f);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return errno;
-    int rc = write(fd, body, len) == (ssize_t)len ? 0 : errno ? errno : EIO;
-    if (!rc && fsync(fd) != 0)
-        rc = errno;
-    close(fd);
-    if (!rc && rename(tmp, f) != 0)
-        rc = errno;
-    if (rc) {
-        unlink(tmp);
-        return rc;
-    }
-    int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        rc = fsync(dfd) ? errno : 0;
-        close(dfd);
-    }
-    return rc;
+    return fs_write_atomic(f, body, len, 0);
 }
 
 /* ENOENT when absent; EBADMSG (why) when damaged. */

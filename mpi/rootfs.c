@@ -560,10 +560,15 @@ static bool ends_with_tag(const char *name, const char *infix, bool pid)
     return strlen(t) == 16 && strspn(t, "0123456789abcdef") == 16;
 }
 
-/* ".NAME.tmp-PID-HEX8", NAME one of the files write_file() writes */
+/* ".NAME.tmp-PID-HEX8", NAME one of the files write_file() writes or a
+ * checkpoint chain root's global manifest (mpi/checkpoint.c); and the fixed
+ * name that manifest's writer used before, "metall_mpi_chain.tmp" */
 static bool is_file_tmp(const char *name)
 {
-    static const char *const ours[] = {MM_MARKER_NAME, MM_MANIFEST_NAME, MM_PLACEMENT_PREFIX};
+    static const char *const ours[] = {MM_MARKER_NAME, MM_MANIFEST_NAME, MM_PLACEMENT_PREFIX,
+                                       "metall_mpi_chain"};
+    if (strcmp(name, "metall_mpi_chain.tmp") == 0)
+        return true;
     if (name[0] != '.' || !ends_with_tag(name, ".tmp-", true))
         return false;
     for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)

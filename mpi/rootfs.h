@@ -146,7 +146,9 @@ void mm_manifest_free(struct mm_manifest *m);
 /* What an interrupted operation of this library leaves, by name:
  * DST.metall-mpi-tmp-HEX16 (an MPI snapshot or copy), DST.metall-tmp-PID-HEX8
  * (a core snapshot or copy, e.g. ROOT/subdir-3.metall-tmp-...), and
- * .NAME.tmp-PID-HEX8 (a marker, manifest or placement file being written). */
+ * .NAME.tmp-PID-HEX8 (a marker, manifest or placement file, or a checkpoint
+ * chain root's global manifest, being written; also the chain manifest's
+ * older fixed temporary metall_mpi_chain.tmp). */
 enum mm_leftover {
     MM_LEFTOVER_NONE,
     MM_LEFTOVER_MPI_TMP,

@@ -3,7 +3,8 @@
  * operations of metall-c left under a directory: temporaries of core
  * snapshots and copies (DST.metall-tmp-PID-HEX), of MPI snapshots and
  * copies (DST.metall-mpi-tmp-HEX) and of MPI marker, manifest or placement
- * files (.NAME.tmp-PID-HEX). Not an MPI program. A running snapshot's
+ * files and checkpoint chain manifests (.NAME.tmp-PID-HEX; an older
+ * writer's metall_mpi_chain.tmp). Not an MPI program. A running snapshot's
  * temporary looks the same as an abandoned one: run it when no job writes
  * under DIR, or keep recent ones with --min-age.
  */
@@ -46,7 +47,8 @@ static void usage(FILE *f)
             "recursively, symlinks not followed):\n"
             "  core-tmp  DST.metall-tmp-PID-HEX      a core snapshot or copy\n"
             "  mpi-tmp   DST.metall-mpi-tmp-HEX      an MPI snapshot or copy\n"
-            "  file-tmp  .NAME.tmp-PID-HEX           an MPI marker, manifest or placement file\n"
+            "  file-tmp  .NAME.tmp-PID-HEX           an MPI marker, manifest or placement file,\n"
+            "                                        or an MPI checkpoint chain's manifest\n"
             "One line per leftover: KIND BYTES PATH, then a summary line.\n"
             "\n"
             "  --remove        delete them\n"

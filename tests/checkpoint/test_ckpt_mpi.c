@@ -7,7 +7,10 @@
  *  - a later metall_mpi_checkpoint() completes the pending one first, then
  *    takes its own: both are listed and restore exactly;
  *  - async asked for on some ranks only is a synchronous checkpoint on all
- *    (no rank is left with a pending request the others do not have).
+ *    (no rank is left with a pending request the others do not have);
+ *  - the global manifest is written through a temporary name of its own
+ *    writer: a metall_mpi_chain.tmp already there (a killed run's, another
+ *    writer's, a symlink) is neither written through nor renamed into place.
  */
 #include "mpi_test_util.h"
 
@@ -134,6 +137,53 @@ static void test_async_some_ranks(void **state)
     CHECK_ALL(!metall_mpi_checkpoint_wait(NULL));
 }
 
+static void test_manifest_tmp(void **state)
+{
+    (void)state;
+    char ds[PATH_MAX], chain[PATH_MAX], tmp[PATH_MAX + 32], victim[PATH_MAX], f[PATH_MAX + 32];
+    char ids[512], text[64] = "";
+    path_of(ds, "ds");
+    path_of(chain, "chain");
+    path_of(victim, "victim");
+    metall_mpi *h = make(ds);
+    metall_checkpoint_options o = {.keep = 5};
+    CHECK_ALL(metall_mpi_checkpoint(h, chain, &o, NULL)); /* 1 */
+    /* the fixed name the writer used, taken by a symlink to a user's file */
+    snprintf(tmp, sizeof tmp, "%s/metall_mpi_chain.tmp", chain);
+    if (g_rank == 0) {
+        FILE *v = fopen(victim, "w");
+        fputs("precious\n", v);
+        fclose(v);
+        if (symlink(victim, tmp) != 0)
+            print_error("symlink %s: %s\n", tmp, strerror(errno));
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    CHECK_ALL(metall_mpi_checkpoint(h, chain, &o, NULL)); /* 2 */
+    listed_ids(chain, ids, sizeof ids);
+    CHECK_ALL(strcmp(ids, "1 2") == 0);
+    struct stat st;
+    snprintf(f, sizeof f, "%s/metall_mpi_chain", chain);
+    CHECK_ALL(g_rank || (lstat(f, &st) == 0 && S_ISREG(st.st_mode))); /* not the symlink */
+    if (g_rank == 0) {
+        FILE *v = fopen(victim, "r");
+        if (!v || !fgets(text, sizeof text, v))
+            text[0] = '\0';
+        if (v)
+            fclose(v);
+    }
+    CHECK_ALL(g_rank || strcmp(text, "precious\n") == 0); /* not written through */
+    /* and no temporary of the writer is left beside it */
+    int left = 0;
+    DIR *d = g_rank ? NULL : opendir(chain);
+    for (struct dirent *de; d && (de = readdir(d));)
+        left += strstr(de->d_name, "metall_mpi_chain.tmp-") != NULL;
+    if (d)
+        closedir(d);
+    CHECK_ALL(left == 0);
+    CHECK_ALL(metall_mpi_close(h));
+    check_restore(chain, 2, "r2", 1);
+}
+
 int main(int argc, char **argv)
 {
     mpi_test_init(&argc, &argv);
@@ -141,6 +191,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_close_pending, scratch_setup, scratch_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_pending, scratch_setup, scratch_teardown),
         cmocka_unit_test_setup_teardown(test_async_some_ranks, scratch_setup, scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_manifest_tmp, scratch_setup, scratch_teardown),
     };
     int failed = cmocka_run_group_tests_name("ckpt_mpi", tests, NULL, NULL);
     return mpi_test_finish(failed);

@@ -15,20 +15,29 @@ echo "metall-c-mpi 1" > "$d/pfs/snap.metall-mpi-tmp-00112233aabbccdd/metall_mpi"
 mkdir -p "$d/root/subdir-0"
 echo x > "$d/root/.metall_mpi_manifest.tmp-77-0123abcd"
 mkdir -p "$d/root/subdir-1.metall-tmp-9-deadbeef"
+# an MPI checkpoint chain root's global manifest being written (and the
+# fixed temporary name its writer used before)
+mkdir -p "$d/chain/subdir-0"
+echo x > "$d/chain/.metall_mpi_chain.tmp-4242-00c0ffee"
+echo x > "$d/chain/metall_mpi_chain.tmp"
 # look-alikes that must stay
 mkdir -p "$d/keep/ds.metall-tmp-xyz" "$d/keep/ds.metall-mpi-tmp-short"
 echo x > "$d/keep/notes.tmp-1-2" && echo x > "$d/keep/.bashrc.tmp-77-0123abcd"
 echo x > "$d/keep/file.metall-tmp-1-0badcafe"   # a file, not a directory
+echo x > "$d/keep/metall_mpi_chain" && echo x > "$d/keep/metall_mpi_chain.tmpx"
+echo x > "$d/keep/.metall_mpi_chain.tmp-1-2"
 
 out=$("$tool" "$d") || fail "listing exited $?"
 echo "$out"
 n=$(echo "$out" | grep -c -- '-tmp ')
-[ "$n" -eq 4 ] || fail "expected 4 leftovers, listed $n"
+[ "$n" -eq 6 ] || fail "expected 6 leftovers, listed $n"
 echo "$out" | grep -q "^core-tmp .*$d/a/ds.metall-tmp-123-0badcafe\$" || fail "core temporary not listed"
 echo "$out" | grep -q "^mpi-tmp .*snap.metall-mpi-tmp-00112233aabbccdd\$" || fail "MPI temporary not listed"
 echo "$out" | grep -q "^file-tmp .*\.metall_mpi_manifest.tmp-77-0123abcd\$" || fail "file temporary not listed"
+echo "$out" | grep -q "^file-tmp .*$d/chain/\.metall_mpi_chain.tmp-4242-00c0ffee\$" || fail "chain manifest temporary not listed"
+echo "$out" | grep -q "^file-tmp .*$d/chain/metall_mpi_chain.tmp\$" || fail "old chain manifest temporary not listed"
 echo "$out" | grep -q "keep" && fail "a look-alike was listed"
-echo "$out" | tail -1 | grep -q "^4 leftovers" || fail "bad summary"
+echo "$out" | tail -1 | grep -q "^6 leftovers" || fail "bad summary"
 
 # dry run deletes nothing
 "$tool" --remove --dry-run "$d" > /dev/null || fail "dry run exited $?"
@@ -56,8 +65,13 @@ rm -rf "$d/busy"
 [ ! -e "$d/pfs/snap.metall-mpi-tmp-00112233aabbccdd" ] || fail "MPI temporary left"
 [ ! -e "$d/root/.metall_mpi_manifest.tmp-77-0123abcd" ] || fail "file temporary left"
 [ ! -e "$d/root/subdir-1.metall-tmp-9-deadbeef" ] || fail "subdir temporary left"
+[ ! -e "$d/chain/.metall_mpi_chain.tmp-4242-00c0ffee" ] && [ ! -e "$d/chain/metall_mpi_chain.tmp" ] \
+  || fail "chain manifest temporary left"
+[ -d "$d/chain/subdir-0" ] || fail "removed a chain"
 [ -d "$d/root/subdir-0" ] && [ -d "$d/keep/ds.metall-tmp-xyz" ] && [ -f "$d/keep/notes.tmp-1-2" ] \
-  && [ -f "$d/keep/file.metall-tmp-1-0badcafe" ] || fail "removed something that is not a leftover"
+  && [ -f "$d/keep/file.metall-tmp-1-0badcafe" ] && [ -f "$d/keep/metall_mpi_chain" ] \
+  && [ -f "$d/keep/metall_mpi_chain.tmpx" ] && [ -f "$d/keep/.metall_mpi_chain.tmp-1-2" ] \
+  || fail "removed something that is not a leftover"
 out=$("$tool" "$d") || fail "second listing exited $?"
 echo "$out" | tail -1 | grep -q "^0 leftovers" || fail "leftovers after remove: $out"
 
