@@ -692,10 +692,11 @@ static int make_tmp_dir(const char *dst, char *tmp, size_t size)
     return 0;
 }
 
-/* Copy one file; *cloned tells whether it is a reflink clone, and
- * *shared (if not NULL) grows by the bytes it then shares with its source. */
-static int copy_file_as(const char *src_dir, const char *dst_dir, const char *name,
-                        bool optional, bool *cloned, uint64_t *shared)
+/* Copy one file into dst_dir, the temporary of dst (which a message
+ * names); *cloned tells whether it is a reflink clone, and *shared (if not
+ * NULL) grows by the bytes it then shares with its source. */
+static int copy_file_as(const char *src_dir, const char *dst_dir, const char *dst,
+                        const char *name, bool optional, bool *cloned, uint64_t *shared)
 {
     char s[PATH_MAX], d[PATH_MAX];
     if (join(s, sizeof s, src_dir, name) || join(d, sizeof d, dst_dir, name))
@@ -705,17 +706,18 @@ static int copy_file_as(const char *src_dir, const char *dst_dir, const char *na
     if (rc == ENOENT && optional)
         return 0;
     if (rc)
-        return mc_fail_sys(rc, "cannot copy %s to %s", s, d);
+        return mc_fail_sys(rc, "%s: cannot copy %s", dst, s);
     struct stat st;
     if (*cloned && shared && stat(d, &st) == 0)
         *shared += (uint64_t)st.st_blocks * 512u;
     return 0;
 }
 
-static int copy_one(const char *src_dir, const char *dst_dir, const char *name, bool optional)
+static int copy_one(const char *src_dir, const char *dst_dir, const char *dst, const char *name,
+                    bool optional)
 {
     bool cloned;
-    return copy_file_as(src_dir, dst_dir, name, optional, &cloned, NULL);
+    return copy_file_as(src_dir, dst_dir, dst, name, optional, &cloned, NULL);
 }
 
 /* A reflink copy shares its disk blocks with the source. Rewriting them
@@ -723,7 +725,7 @@ static int copy_one(const char *src_dir, const char *dst_dir, const char *name, 
  * into a mapped page that finds none is a SIGBUS. So the file system must
  * have room for the shared bytes now, unless METALLC_SNAPSHOT_OVERCOMMIT
  * allows it (RELIABILITY.md: it cannot stay guaranteed afterwards). */
-static int check_shared_room(const char *dir, uint64_t shared)
+static int check_shared_room(const char *dir, const char *dst, uint64_t shared)
 {
     struct statvfs sv;
     if (!shared || mc_options()->snapshot_overcommit || statvfs(dir, &sv) != 0)
@@ -736,21 +738,23 @@ static int check_shared_room(const char *dir, uint64_t shared)
                    "later needs that much free space (copy on write) and only %llu bytes are "
                    "free: free space, or set METALLC_SNAPSHOT_OVERCOMMIT=1 to allow it (a "
                    "write that then finds the disk full gets SIGBUS)",
-                   dir, (unsigned long long)shared, (unsigned long long)avail);
+                   dst, (unsigned long long)shared, (unsigned long long)avail);
 }
 
-/* Copy the block files; cloned[i] tells which are reflink clones. */
-static int copy_blocks(const char *src_dir, const char *dst_dir, unsigned nblocks,
-                       bool *cloned)
+/* Copy the block files into dst_dir (dst's temporary: messages name dst,
+ * which the caller asked for, not a name gone once it fails); cloned[i]
+ * tells which are reflink clones. */
+static int copy_blocks(const char *src_dir, const char *dst_dir, const char *dst,
+                       unsigned nblocks, bool *cloned)
 {
     uint64_t shared = 0;
     for (unsigned i = 0; i < nblocks; i++) {
         char name[64];
         snprintf(name, sizeof name, MC_BLOCK_FMT, i);
-        if (copy_file_as(src_dir, dst_dir, name, false, &cloned[i], &shared))
+        if (copy_file_as(src_dir, dst_dir, dst, name, false, &cloned[i], &shared))
             return -1;
     }
-    return check_shared_room(dst_dir, shared);
+    return check_shared_room(dst_dir, dst, shared);
 }
 
 /* End a snapshot or copy: on failure remove the temporary directory
@@ -777,8 +781,8 @@ enum { PLAN_LEAVE, PLAN_BACK, PLAN_PUNCH };
  * check_shared_room()); PLAN_PUNCH chunks are free in the directory and may hold data
  * of objects freed or allocated after the cut (best effort: the
  * directory marks them neither backed nor zero). ENOSPC if backing fails. */
-static int shape_copy(const char *dir, size_t block_size, unsigned nblocks, const uint8_t *plan,
-                      const bool *cloned)
+static int shape_copy(const char *dir, const char *dst, size_t block_size, unsigned nblocks,
+                      const uint8_t *plan, const bool *cloned)
 {
     uint32_t per_block = (uint32_t)(block_size >> MC_CHUNK_SHIFT);
     for (unsigned b = 0; b < nblocks; b++) {
@@ -808,7 +812,8 @@ static int shape_copy(const char *dir, size_t block_size, unsigned nblocks, cons
             rc = os_fsync(fd);
         close(fd);
         if (rc)
-            return mc_fail_sys(rc, "%s: cannot reserve disk blocks for the heap's chunks", f);
+            return mc_fail_sys(rc, "%s: cannot reserve disk blocks for the heap's chunks (%s)",
+                               dst, name);
     }
     return 0;
 }
@@ -897,12 +902,12 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     if (!rc && !(cloned = calloc(nblocks ? nblocks : 1, sizeof *cloned)))
         rc = mc_fail(ENOMEM, "%s: out of memory", m->path);
     if (!rc)
-        rc = copy_blocks(m->path, tmp, nblocks, cloned);
+        rc = copy_blocks(m->path, tmp, dst, nblocks, cloned);
     if (!rc) {
         /* free chunks punched, the others (but the reserved chunk 0) backed */
         for (size_t i = 0; i < ((size_t)nblocks * m->seg.block_size) >> MC_CHUNK_SHIFT; i++)
             free_chunks[i] = i == 0 ? PLAN_LEAVE : free_chunks[i] ? PLAN_PUNCH : PLAN_BACK;
-        rc = shape_copy(tmp, m->seg.block_size, nblocks, free_chunks, cloned);
+        rc = shape_copy(tmp, dst, m->seg.block_size, nblocks, free_chunks, cloned);
     }
     free(cloned);
     if (!rc)
@@ -914,7 +919,7 @@ bool metall_snapshot(metall_manager *m, const char *dst)
     if (!rc)
         rc = write_file(tmp, MC_FILE_NAMES_NAME, n, nl);
     if (!rc)
-        rc = copy_one(m->path, tmp, MC_FILE_DESCRIPTION_NAME, true);
+        rc = copy_one(m->path, tmp, dst, MC_FILE_DESCRIPTION_NAME, true);
     if (!rc)
         rc = hook_step("snapshot:mgmt", tmp);
     if (!rc)
@@ -933,7 +938,7 @@ bool metall_snapshot(metall_manager *m, const char *dst)
 /* A copy of src's blocks in tmp: back every chunk src's directory calls
  * backed (the rest stays as it was copied). */
 static int back_copied(const char *src, const uint8_t uuid[16], const char *tmp,
-                       size_t block_size, unsigned nblocks, const bool *cloned)
+                       const char *dst, size_t block_size, unsigned nblocks, const bool *cloned)
 {
     uint8_t *backed;
     uint32_t n;
@@ -949,7 +954,7 @@ static int back_copied(const char *src, const uint8_t uuid[16], const char *tmp,
             rc = mc_fail(EBADMSG, "%s: chunk %zu is in use but no segment file holds it", src,
                          i);
     if (!rc)
-        rc = shape_copy(tmp, block_size, nblocks, plan, cloned);
+        rc = shape_copy(tmp, dst, block_size, nblocks, plan, cloned);
     free(plan);
     free(backed);
     return rc;
@@ -987,16 +992,16 @@ bool metall_copy(const char *src, const char *dst)
         nblocks++;
     }
     bool *cloned = calloc(nblocks ? nblocks : 1, sizeof *cloned);
-    rc = cloned ? copy_blocks(src, tmp, nblocks, cloned) : mc_fail(ENOMEM, "out of memory");
+    rc = cloned ? copy_blocks(src, tmp, dst, nblocks, cloned) : mc_fail(ENOMEM, "out of memory");
     if (!rc)
-        rc = back_copied(src, uuid, tmp, (size_t)info.block_size, nblocks, cloned);
+        rc = back_copied(src, uuid, tmp, dst, (size_t)info.block_size, nblocks, cloned);
     free(cloned);
     const char *files[] = {MC_FILE_DATASTORE_NAME, MC_FILE_CHUNKS_NAME, MC_FILE_NAMES_NAME,
                            MC_FILE_CLOSED_NAME};
     for (size_t i = 0; !rc && i < sizeof files / sizeof *files; i++)
-        rc = copy_one(src, tmp, files[i], false);
+        rc = copy_one(src, tmp, dst, files[i], false);
     if (!rc)
-        rc = copy_one(src, tmp, MC_FILE_DESCRIPTION_NAME, true);
+        rc = copy_one(src, tmp, dst, MC_FILE_DESCRIPTION_NAME, true);
     if (!rc)
         rc = publish(tmp, dst);
     if (lock >= 0)

@@ -366,6 +366,9 @@ static void test_snapshot_into_full_destination(void **state)
     assert_false(metall_snapshot(m, dst));
     assert_int_equal(errno, ENOSPC);
     fprintf(stderr, "snapshot into a full file system: %s\n", metall_errmsg());
+    /* the message names the destination asked for, not its temporary */
+    assert_non_null(strstr(metall_errmsg(), dst));
+    assert_null(strstr(metall_errmsg(), "metall-tmp"));
     /* nothing at the destination, no temporary directory left */
     assert_int_not_equal(access(dst, F_OK), 0);
     assert_null(metall_open_read_only(dst));
@@ -383,6 +386,8 @@ static void test_snapshot_into_full_destination(void **state)
     errno = 0;
     assert_false(metall_copy(g_ds, dst));
     assert_int_equal(errno, ENOSPC);
+    assert_non_null(strstr(metall_errmsg(), dst));
+    assert_null(strstr(metall_errmsg(), "metall-tmp"));
     assert_int_equal(rel_count_entries(g_mnt2, "metall-tmp"), 0);
     assert_int_not_equal(access(dst, F_OK), 0);
 }

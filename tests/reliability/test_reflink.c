@@ -3,9 +3,9 @@
  * that is nearly full (RELIABILITY.md, "Reflink snapshots"):
  *  - where the file system can rewrite the shared bytes later (copy on
  *    write), snapshot and copy succeed, and share their blocks;
- *  - where it cannot, they fail with ENOSPC and a message saying why and
- *    what allows them, leave nothing at the destination, and the source
- *    goes on;
+ *  - where it cannot, they fail with ENOSPC and a message naming the
+ *    destination (not its temporary), saying why and what allows them,
+ *    leave nothing at the destination, and the source goes on;
  *  - with METALLC_SNAPSHOT_OVERCOMMIT=1 (argument "overcommit"), they
  *    succeed anyway.
  *
@@ -127,6 +127,9 @@ static void test_reflink_needs_room(void **state)
         assert_false(ok);
         assert_int_equal(e, ENOSPC);
         assert_non_null(strstr(metall_errmsg(), "METALLC_SNAPSHOT_OVERCOMMIT"));
+        /* it names the destination asked for, not its temporary */
+        assert_non_null(strstr(metall_errmsg(), snap));
+        assert_null(strstr(metall_errmsg(), "metall-tmp"));
         assert_int_not_equal(access(snap, F_OK), 0);
         assert_int_equal(rel_count_entries(g_mnt, "metall-tmp"), 0);
     }
@@ -147,6 +150,8 @@ static void test_reflink_needs_room(void **state)
     } else {
         assert_false(ok);
         assert_int_equal(e, ENOSPC);
+        assert_non_null(strstr(metall_errmsg(), copy));
+        assert_null(strstr(metall_errmsg(), "metall-tmp"));
         assert_int_not_equal(access(copy, F_OK), 0);
     }
     unfill();
