@@ -123,9 +123,24 @@ void *operator new(std::size_t n) {
         throw std::bad_alloc();
     return p;
 }
-/* not inlined: GCC then takes free() of operator new's memory for a mismatch */
+void *operator new[](std::size_t n) { return operator new(n); }
+void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
+    try {
+        return operator new(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void *operator new[](std::size_t n, const std::nothrow_t &t) noexcept { return operator new(n, t); }
+/* every unaligned form is replaced, so that no memory of these goes to a
+ * sanitizer's operator delete (or of its operator new to free()); not
+ * inlined: GCC then takes free() of operator new's memory for a mismatch */
 [[gnu::noinline]] void operator delete(void *p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void *p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void *p, const std::nothrow_t &) noexcept { std::free(p); }
 
 /* A constructor that throws (here: out of memory making the local manager
  * after the collective create) must not leave the MPI handle open: its
