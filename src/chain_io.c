@@ -86,10 +86,12 @@ static int open_block(const char *dir, const char *fmt, unsigned i, size_t block
 
 /* ---- sink --------------------------------------------------------------------- */
 
-int sink_open(struct mc_sink *s, struct mc_chain *c, int64_t id, bool full, size_t flush_at)
+int sink_open(struct mc_sink *s, struct mc_chain *c, int64_t id, bool full, size_t flush_at,
+              uint64_t *table)
 {
     memset(s, 0, sizeof *s);
     s->c = c;
+    s->table = table;
     s->id = id;
     s->full = full;
     s->piece = c->info.piece_size;
@@ -125,31 +127,59 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-int sink_add(struct mc_sink *s, uint64_t piece, const void *src, uint64_t old_hash,
-             uint64_t *new_hash)
+int sink_reserve(struct mc_sink *s, uint64_t entries, uint64_t staged)
 {
-    if (grow((void **)&s->e, &s->cap_e, s->n + 1, sizeof *s->e) ||
-        grow((void **)&s->buf, &s->cap, s->len + s->piece, 1))
+    if (grow((void **)&s->e, &s->cap_e, s->n + entries, sizeof *s->e) ||
+        grow((void **)&s->buf, &s->cap, s->len + staged * s->piece, 1))
         return mc_fail(ENOMEM, "%s: out of memory for the changed pieces", s->c->path);
-    char *dst = s->buf + s->len;
-    uint64_t h = 0;
-    if (src) {
-        memcpy(dst, src, s->piece);
-        h = mc_piece_hash(dst, s->piece); /* of the copy: other threads may write src */
-    }
-    *new_hash = h;
-    if (h == old_hash)
-        return 0; /* changed back meanwhile */
+    return 0;
+}
+
+int sink_add(struct mc_sink *s, uint64_t piece, const void *src)
+{
+    if (sink_reserve(s, 1, src != NULL))
+        return -1;
     s->e[s->n].piece = piece;
-    s->e[s->n].hash = h;
+    s->e[s->n].hash = src != NULL; /* staged or zero; the hash comes at settle() */
     s->n++;
-    if (h) {
+    if (src) {
+        memcpy(s->buf + s->len, src, s->piece);
         s->len += s->piece;
-        s->data_bytes += s->piece;
     }
     if (s->len >= s->flush_at)
         return sink_flush(s);
     return 0;
+}
+
+/* The pieces added since the last flush get their hashes (of the staged
+ * copies: what the cut saw); a piece whose hash is the table's (changed
+ * back meanwhile, or rewritten with the same bytes) is dropped, the
+ * others go into the table; the staged data keeps the non-zero ones. */
+static void settle(struct mc_sink *s)
+{
+    size_t P = s->piece, r = 0, w = 0;
+    uint64_t k = s->flushed_e;
+    for (uint64_t i = s->flushed_e; i < s->n; i++) {
+        struct mc_chain_index_entry e = s->e[i];
+        uint64_t h = 0;
+        if (e.hash) {
+            h = mc_piece_hash(s->buf + r, P);
+            r += P;
+        }
+        if (h == s->table[e.piece])
+            continue;
+        s->table[e.piece] = h;
+        s->e[k].piece = e.piece;
+        s->e[k++].hash = h;
+        if (h) {
+            if (w != r - P)
+                memmove(s->buf + w, s->buf + r - P, P);
+            w += P;
+            s->data_bytes += P;
+        }
+    }
+    s->n = k;
+    s->len = w;
 }
 
 /* Full checkpoint: staged pieces to their places in the base image. */
@@ -193,6 +223,7 @@ static int flush_full(struct mc_sink *s)
 
 int sink_flush(struct mc_sink *s)
 {
+    settle(s);
     int rc = 0;
     if (s->full)
         rc = flush_full(s);

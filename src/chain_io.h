@@ -27,15 +27,23 @@ struct mc_sink {
     size_t cap_e;
     uint64_t flushed_e;             /* entries whose data is written */
     uint64_t written;               /* bytes of data written */
-    uint64_t data_bytes;            /* bytes of data staged or written */
+    uint64_t data_bytes;            /* bytes of data written or settled */
+    uint64_t *table;                /* piece hashes of the previous checkpoint: updated */
 };
 
-int sink_open(struct mc_sink *s, struct mc_chain *c, int64_t id, bool full, size_t flush_at);
-/* A changed piece (src NULL: a zero piece) whose hash in the previous
- * checkpoint was old_hash; *new_hash is the hash recorded (of the staged
- * copy). Pieces must come in increasing order. */
-int sink_add(struct mc_sink *s, uint64_t piece, const void *src, uint64_t old_hash,
-             uint64_t *new_hash);
+/* table: the previous checkpoint's piece hashes, one per piece a sink_add
+ * may name; the sink updates it as pieces settle (at each flush). */
+int sink_open(struct mc_sink *s, struct mc_chain *c, int64_t id, bool full, size_t flush_at,
+              uint64_t *table);
+/* Room for entries more pieces, staged of them copied (no allocation in
+ * the sink_add calls it covers). */
+int sink_reserve(struct mc_sink *s, uint64_t entries, uint64_t staged);
+/* A piece that may have changed (src NULL: it is zero now), copied as it
+ * is now. Its hash is taken at the next flush, from the copy: then it is
+ * dropped if it equals the table's, else recorded there. Pieces must come
+ * in increasing order. */
+int sink_add(struct mc_sink *s, uint64_t piece, const void *src);
+/* Settle the pieces added since the last flush and write them. */
 int sink_flush(struct mc_sink *s);
 /* Write what is staged and sync it. */
 int sink_finish(struct mc_sink *s);

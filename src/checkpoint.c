@@ -8,9 +8,13 @@
  *  - hash scan (any file system): every piece of the heap image is hashed
  *    in place and compared with the piece hash of the chain's newest
  *    checkpoint (kept in memory by the manager, or rebuilt from the
- *    chain). A changed piece is copied into the sink and hashed again
- *    there, so the index always matches the data even while other
- *    threads write.
+ *    chain). A changed piece is copied into the sink, which hashes the
+ *    copy again when it flushes (so the index always matches the data
+ *    even while other threads write).
+ *  - write tracking (chain_wp.h): the pages written since the last cut;
+ *    the pieces holding them are copied into the sink, unhashed: the
+ *    sink hashes the copies at its flush (for async, in the background
+ *    job) and drops those equal to the table's.
  *  - reflink generation (XFS, btrfs; chain_gen.h): the heap files are
  *    flushed and their extent maps compared with shadow files that share
  *    the blocks of the last cut; the changed ranges are cloned into the
@@ -23,9 +27,9 @@
  *
  * Sync: the sink writes as it fills; the manifest is written last, then
  * retention (chain_merge) runs on a background thread. Async: the call
- * returns after the cut; a background thread writes the changed pieces
- * (hash scan: staged in memory by the cut; reflink: read from the frozen
- * shadows), the manifest, and merges. One job at a time per manager: a
+ * returns after the cut; a background thread hashes and writes the
+ * changed pieces (hash scan, write tracking: staged in memory by the cut;
+ * reflink: read from the frozen shadows), the manifest, and merges. One job at a time per manager: a
  * later checkpoint, metall_checkpoint_wait() and metall_close() join the
  * pending one.
  *
@@ -189,7 +193,7 @@ static int collect(struct job *j)
         uint64_t *t = &ck->table[p];
         if (p >= j->live || j->free_ch[p / per_chunk]) {
             if (*t)
-                rc = sink_add(&j->sink, p, NULL, *t, t);
+                rc = sink_add(&j->sink, p, NULL);
             continue;
         }
         while (r < j->runs.n && j->runs.v[r].first + j->runs.v[r].n <= p * pages)
@@ -199,7 +203,7 @@ static int collect(struct job *j)
         j->read_pieces++;
         rc = gen_read(&ck->gen, p * P, buf, P);
         if (!rc)
-            rc = sink_add(&j->sink, p, buf, *t, t);
+            rc = sink_add(&j->sink, p, buf);
     }
     free(buf);
     j->collect_s = now_s() - t0;
@@ -381,50 +385,109 @@ void AnnotateIgnoreReadsEnd(const char *file, int line);
 #define HEAP_READS_END() ((void)0)
 #endif
 
-/* Does piece p (ppp tracked pages) hold a candidate page? */
-static bool piece_cand(const struct mc_wp_pages *c, uint64_t p, uint64_t ppp)
-{
-    for (uint64_t k = p * ppp; k < (p + 1) * ppp; k++)
-        if (wp_page_set(c, k))
-            return true;
-    return false;
-}
-
-/* Hash the pieces that may have changed: every one (cand NULL), or those
- * with a candidate page and those of fresh chunks; the changed ones go to
- * the sink. Pieces of free chunks are zero and never read. */
-static int scan(metall_manager *m, struct mc_ckpt *ck, struct job *j, const uint8_t *free_ch,
-                uint64_t live_pieces, const struct mc_wp_pages *cand, const uint8_t *fresh)
+/* Hash every piece of the heap in place; the changed ones go to the sink
+ * (the hash-scan cut). Pieces of free chunks are zero and never read. */
+static int scan_all(metall_manager *m, struct mc_ckpt *ck, struct job *j, const uint8_t *free_ch,
+                    uint64_t live_pieces)
 {
     struct mc_sink *s = &j->sink;
     size_t P = s->piece;
-    uint64_t per_chunk = MC_CHUNK_SIZE / P, ppp = P / MC_WP_PAGE, hashed = 0;
+    uint64_t per_chunk = MC_CHUNK_SIZE / P, hashed = 0;
     for (uint64_t p = 0; p < ck->npieces; p++) {
-        uint64_t h, *t = &ck->table[p];
+        uint64_t t = ck->table[p];
         if (p >= live_pieces || free_ch[p / per_chunk]) {
-            if (*t && sink_add(s, p, NULL, *t, t))
+            if (t && sink_add(s, p, NULL))
                 return -1;
             continue;
         }
-        if (cand && !fresh[p / per_chunk] && !piece_cand(cand, p, ppp)) {
-            /* not written since the last cut; 64 at once when none is (a
-             * word never spans two chunks: 64 divides a chunk's pieces) */
-            if (ppp == 1 && p % 64 == 0 && p + 64 <= live_pieces && p + 64 <= cand->npages &&
-                !cand->bits[p / 64])
-                p += 63;
-            continue;
-        }
-        hashed++;
         const char *src = m->seg.base + p * P;
+        hashed++;
         HEAP_READS_BEGIN();
-        /* a candidate is likely changed: copied, then hashed once (the copy) */
-        h = cand ? ~*t : mc_piece_hash(src, P);
-        int rc = h != *t ? sink_add(s, p, src, *t, t) : 0;
+        int rc = mc_piece_hash(src, P) != t ? sink_add(s, p, src) : 0;
         HEAP_READS_END();
         if (rc)
             return -1;
     }
     ck->stats.read_pieces = hashed;
+    return 0;
+}
+
+#define ZERO_PIECE ((uint64_t)1 << 63) /* in a piece list: the piece is zero now */
+
+struct plist {
+    uint64_t *v;
+    uint64_t n, cap, staged;
+};
+
+static int plist_push(struct plist *l, uint64_t p)
+{
+    if (l->n == l->cap) {
+        uint64_t nc = l->cap ? l->cap * 2 : 4096, *nv = realloc(l->v, nc * 8);
+        if (!nv)
+            return mc_fail(ENOMEM, "out of memory");
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = p;
+    l->staged += !(p & ZERO_PIECE);
+    return 0;
+}
+
+/* The pieces a write-tracking cut copies, in order: those with a candidate
+ * page, those of fresh chunks (whole), and, as zero pieces, those of free
+ * chunks and past the heap whose table hash is not zero. Only the set bits
+ * of the candidate map are visited. */
+static int wp_pieces(const struct mc_ckpt *ck, const uint8_t *free_ch, uint64_t live,
+                     const struct mc_wp_pages *cand, const uint8_t *fresh, size_t P,
+                     struct plist *l)
+{
+    uint64_t per_chunk = MC_CHUNK_SIZE / P, ppp = P / MC_WP_PAGE;
+    for (uint64_t ch = 0; ch * per_chunk < ck->npieces; ch++) {
+        uint64_t p0 = ch * per_chunk, p1 = p0 + per_chunk < ck->npieces ? p0 + per_chunk
+                                                                        : ck->npieces;
+        int rc = 0;
+        if (p0 >= live || free_ch[ch]) {
+            for (uint64_t p = p0; !rc && p < p1; p++)
+                if (ck->table[p])
+                    rc = plist_push(l, p | ZERO_PIECE);
+        } else if (fresh[ch]) {
+            for (uint64_t p = p0; !rc && p < p1; p++)
+                rc = plist_push(l, p);
+        } else { /* a chunk's pages fill whole words of the map */
+            uint64_t z = p1 * ppp < cand->npages ? p1 * ppp : cand->npages;
+            for (uint64_t w = p0 * ppp / 64; !rc && w * 64 < z; w++) {
+                for (uint64_t b = cand->bits[w]; !rc && b; b &= b - 1) {
+                    uint64_t p = (w * 64 + (uint64_t)__builtin_ctzll(b)) / ppp;
+                    if (!l->n || l->v[l->n - 1] != p)
+                        rc = plist_push(l, p);
+                }
+            }
+        }
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+/* The write-tracking cut's copy: the listed pieces into the sink, room
+ * for them made first (their hashes come later, from the copies, in the
+ * background job when async). */
+static int wp_copy(metall_manager *m, struct mc_ckpt *ck, struct job *j, const struct plist *l)
+{
+    struct mc_sink *s = &j->sink;
+    size_t P = s->piece;
+    uint64_t room = s->flush_at / P + 1; /* never more than a flush stages */
+    if (sink_reserve(s, l->n, l->staged < room ? l->staged : room))
+        return -1;
+    for (uint64_t i = 0; i < l->n; i++) {
+        uint64_t p = l->v[i] & ~ZERO_PIECE;
+        HEAP_READS_BEGIN();
+        int rc = sink_add(s, p, l->v[i] & ZERO_PIECE ? NULL : m->seg.base + p * P);
+        HEAP_READS_END();
+        if (rc)
+            return -1;
+    }
+    ck->stats.read_pieces = l->staged;
     return 0;
 }
 
@@ -524,8 +587,12 @@ static int wp_scan(metall_manager *m, struct mc_ckpt *ck, struct job *j, unsigne
     ck->stats.map_s = t1 - t0;
     ck->stats.map_cpu_s = c1 - c0;
     ck->stats.runs = ck->wp.regions;
+    struct plist l = {0};
+    if (!rc && wp_pieces(ck, free_ch, live, &c, fresh, j->sink.piece, &l))
+        rc = -1;
     if (!rc)
-        rc = scan(m, ck, j, free_ch, live, &c, fresh);
+        rc = wp_copy(m, ck, j, &l);
+    free(l.v);
     ck->stats.scan_s = now_s() - t1;
     thread_use(&c2, &f1, &g1);
     ck->stats.scan_cpu_s = c2 - c1;
@@ -604,7 +671,7 @@ static int find_changes(metall_manager *m, struct mc_ckpt *ck, struct job *j, bo
             ck->stats.method = ck->track == TRACK_GEN ? MC_CKPT_HASH_GEN : MC_CKPT_HASH_WP;
         double t0 = now_s();
         if (!rc)
-            rc = scan(m, ck, j, *free_ch, live, NULL, NULL);
+            rc = scan_all(m, ck, j, *free_ch, live);
         ck->stats.scan_s = now_s() - t0;
         ck->stats.changed = j->sink.n;
     }
@@ -646,7 +713,7 @@ static int cut(metall_manager *m, struct mc_ckpt *ck, struct job *j, int64_t id,
     if (!rc)
         rc = prepare_table(ck, c, full ? -1 : j->man.parent, live);
     if (!rc)
-        rc = sink_open(&j->sink, c, id, full, flush_at);
+        rc = sink_open(&j->sink, c, id, full, flush_at, ck->table);
     if (!rc && ck->stage) { /* its pages are there already */
         j->sink.buf = ck->stage;
         j->sink.cap = ck->stage_cap;
