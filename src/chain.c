@@ -151,6 +151,36 @@ uint64_t mc_piece_hash_portable(const void *p, size_t len)
     return h == zero_hash[__builtin_ctzll(len)] ? 0 : h ? h : 1; /* zero-checked by tests */
 }
 
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void copy_avx2(void *d, const void *s, size_t len)
+{
+    char *o = d;
+    const char *i = s;
+    for (size_t k = 0; k < len; k += 128) {
+        __m256i a = _mm256_loadu_si256((const void *)(i + k));
+        __m256i b = _mm256_loadu_si256((const void *)(i + k + 32));
+        __m256i c = _mm256_loadu_si256((const void *)(i + k + 64));
+        __m256i e = _mm256_loadu_si256((const void *)(i + k + 96));
+        _mm256_storeu_si256((void *)(o + k), a);
+        _mm256_storeu_si256((void *)(o + k + 32), b);
+        _mm256_storeu_si256((void *)(o + k + 64), c);
+        _mm256_storeu_si256((void *)(o + k + 96), e);
+    }
+}
+#endif
+
+void mc_piece_copy(void *dst, const void *src, size_t len)
+{
+    pthread_once(&secret_once, secret_init);
+#if defined(__x86_64__)
+    if (use_avx2) {
+        copy_avx2(dst, src, len);
+        return;
+    }
+#endif
+    memcpy(dst, src, len);
+}
+
 uint64_t mc_piece_hash(const void *p, size_t len)
 {
     pthread_once(&secret_once, secret_init);

@@ -87,6 +87,11 @@ uint64_t mc_piece_hash(const void *p, size_t len);
 /* The same without SIMD (tests check that both agree). */
 uint64_t mc_piece_hash_portable(const void *p, size_t len);
 
+/* Copy a piece (len as for the hash) out of the heap: a vector loop, as
+ * the memcpy of some C libraries (rep movsb) ran 3-4x slower from the
+ * heap's file mappings on the AMD machine measured (docs/checkpoint.md). */
+void mc_piece_copy(void *dst, const void *src, size_t len);
+
 /* Write a whole file in place and fdatasync it (0 or an errno). */
 int mc_write_file_synced(const char *path, const void *buf, size_t len);
 

@@ -143,7 +143,7 @@ int sink_add(struct mc_sink *s, uint64_t piece, const void *src)
     s->e[s->n].hash = src != NULL; /* staged or zero; the hash comes at settle() */
     s->n++;
     if (src) {
-        memcpy(s->buf + s->len, src, s->piece);
+        mc_piece_copy(s->buf + s->len, src, s->piece);
         s->len += s->piece;
     }
     if (s->len >= s->flush_at)
