@@ -49,11 +49,6 @@ struct mc_wp_pages {
     uint64_t npages;
 };
 
-static inline bool wp_page_set(const struct mc_wp_pages *c, uint64_t p)
-{
-    return p < c->npages && (c->bits[p / 64] >> (p % 64) & 1);
-}
-
 /* Open the tracking (nothing registered yet). EOPNOTSUPP, with a message,
  * when the kernel cannot track writes to file mappings. */
 int wp_open(struct mc_wp *w, const char *what);
