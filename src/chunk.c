@@ -230,6 +230,7 @@ static void extend(metall_manager *m, uint32_t idx, uint32_t n)
         end = end + lookahead(cd) < mapped ? end + lookahead(cd) : mapped;
     uint32_t first_fresh = cd->nchunks;
     set_high_water(m, end);
+    segment_heap_used(&m->seg, (size_t)end << MC_CHUNK_SHIFT);
     if (end == idx + n)
         return; /* no look-ahead: back_run() backs the run outside the lock */
     uint32_t from = idx > first_fresh ? first_fresh : idx;

@@ -178,6 +178,7 @@ static metall_manager *manager_new(const char *path, bool read_only)
     bin_init(m);
     pthread_mutex_init(&m->tc_lock, NULL);
     pthread_mutex_init(&m->meta_lock, NULL);
+    pthread_mutex_init(&m->seg.ra_lock, NULL);
     pthread_mutex_init(&m->spare_lock, NULL);
     return m;
 }
@@ -192,6 +193,7 @@ static void manager_free(metall_manager *m)
     bin_destroy(m);
     pthread_mutex_destroy(&m->tc_lock);
     pthread_mutex_destroy(&m->meta_lock);
+    pthread_mutex_destroy(&m->seg.ra_lock);
     pthread_mutex_destroy(&m->spare_lock);
     if (m->lock_fd >= 0) {
         /* unlock explicitly: a child forked meanwhile may still share the

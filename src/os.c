@@ -69,9 +69,9 @@ int os_map_file(void *addr, size_t len, int fd, off_t off, bool writable)
     return p == MAP_FAILED ? errno : 0;
 }
 
-int os_no_readahead(void *addr, size_t len)
+int os_readahead(void *addr, size_t len, bool on)
 {
-    return madvise(addr, len, MADV_RANDOM) ? errno : 0;
+    return madvise(addr, len, on ? MADV_NORMAL : MADV_RANDOM) ? errno : 0;
 }
 
 int os_fallocate(int fd, off_t off, off_t len)

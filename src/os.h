@@ -24,9 +24,10 @@ int os_reserve(size_t len, size_t align, void **out);
 int os_release(void *addr, size_t len);
 /* Map [off, off+len) of fd at addr (inside a reservation), MAP_SHARED|MAP_FIXED. */
 int os_map_file(void *addr, size_t len, int fd, off_t off, bool writable);
-/* No read-ahead on faults in [addr, addr+len) (MADV_RANDOM): a first touch
- * maps one page, not a large folio of the file zeroed around it. */
-int os_no_readahead(void *addr, size_t len);
+/* Read-ahead on faults in [addr, addr+len) on (MADV_NORMAL) or off
+ * (MADV_RANDOM: a first touch maps one page, not a large folio of the file
+ * zeroed around it). */
+int os_readahead(void *addr, size_t len, bool on);
 
 /* Reserve disk blocks for [off, off+len) of fd (no size change).
  * EOPNOTSUPP when the file system cannot. */

@@ -16,7 +16,11 @@ int segment_map_existing(struct segment *seg, unsigned n);
 int segment_grow(struct segment *seg, size_t bytes);
 /* Give [off, off+len) disk blocks (and prefault when seg->populate). */
 int segment_back(struct segment *seg, size_t off, size_t len);
-/* Return the disk blocks of [off, off+len) to the file system. */
+/* The heap's high-water mark reached `bytes`: read-ahead on fresh blocks
+ * may start (segment.c, "Read-ahead on fresh blocks"). */
+void segment_heap_used(struct segment *seg, size_t bytes);
+/* Return the disk blocks of [off, off+len) to the file system (and turn
+ * read-ahead off). */
 int segment_punch(struct segment *seg, size_t off, size_t len);
 /* Record the 4 KiB pages segment_punch() releases from now on: the heap
  * changes there without a store through the mapping (checkpoint write

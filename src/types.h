@@ -83,6 +83,9 @@ _Static_assert(MC_CHUNK_SIZE == METALLC_CHUNK_SIZE, "public chunk size");
 /* --- segment (segment.c) ------------------------------------------------ */
 struct mc_numa; /* numa.c: nodes to place new pages on */
 
+/* segment.ra: read-ahead on fresh heap blocks (segment.c) */
+enum { MC_RA_SMALL, MC_RA_ON, MC_RA_OFF };
+
 struct segment {
     char *base;              /* start of the reservation == heap base */
     size_t capacity;         /* bytes reserved */
@@ -98,6 +101,11 @@ struct segment {
     /* pages punched since the checkpoint's last cut, once it asked for them
      * (segment_punch_log_*; atomic pointer, freed by segment_release) */
     struct mc_punch_log *punch_log;
+    /* read-ahead on fresh blocks (segment.c, MC_RA_*), under ra_lock;
+     * ra_blocks: blocks whose advice follows it */
+    int ra;
+    unsigned ra_blocks;
+    pthread_mutex_t ra_lock;
 };
 
 /* --- chunk directory (chunk.c) ------------------------------------------ */
