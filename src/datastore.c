@@ -29,6 +29,7 @@
 #include "segment.h"
 #include "spare.h"
 #include "tcache.h"
+#include "unmapper.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -183,11 +184,17 @@ static metall_manager *manager_new(const char *path, bool read_only)
     return m;
 }
 
-static void manager_free(metall_manager *m)
+/* defer: a close; the heap's unmapping may finish in the background
+ * (unmapper.h) once everything durable is done. */
+static void manager_free(metall_manager *m, bool defer)
 {
     int saved = errno;
+    size_t touched = __atomic_load_n(&m->heap_end, __ATOMIC_RELAXED);
     chunk_dir_destroy(m); /* stops the purger before the block files close */
-    segment_release(&m->seg);
+    if (defer)
+        segment_release_deferred(&m->seg, touched);
+    else
+        segment_release(&m->seg);
     mc_numa_release(m);
     named_destroy(&m->named);
     bin_destroy(m);
@@ -381,7 +388,7 @@ metall_manager *metall_create_ex(const char *path, const metall_options *opt)
     return m;
 fail:
     if (m)
-        manager_free(m);
+        manager_free(m, false);
 fail_rmdir: {
     int saved = errno;
     os_remove_tree(path);
@@ -470,7 +477,7 @@ static metall_manager *open_common(const char *path, bool read_only)
     tcache_register(m);
     return m;
 fail:
-    manager_free(m);
+    manager_free(m, false);
     return NULL;
 }
 
@@ -599,7 +606,7 @@ bool metall_close(metall_manager *m)
     mc_checkpoint_close(m); /* a pending checkpoint finishes first */
     if (m->read_only) {
         tcache_destroy_all(m);
-        manager_free(m);
+        manager_free(m, true);
         return true;
     }
     chunk_close_begin(m);
@@ -615,7 +622,7 @@ bool metall_close(metall_manager *m)
         mgmt_build_closed(m->uuid, img);
         rc = mc_spare_write(m, MC_SPARE_CLOSED, img, sizeof img);
     }
-    manager_free(m);
+    manager_free(m, true);
     return rc == 0;
 }
 
@@ -1196,6 +1203,9 @@ bool metall_remove(const char *path)
             return true;
         return mc_fail(EINVAL, "%s is not a metall-c datastore; not removing it", path), false;
     }
+    /* an unlinked file's disk blocks are freed with its last mapping: a
+     * closed heap's must be gone before the files are */
+    mc_unmap_drain();
     int fd = take_lock(path, true);
     if (fd < 0)
         return false;

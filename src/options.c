@@ -29,6 +29,7 @@ static void read_env(void)
     const char *pd = getenv("METALLC_PURGE_DELAY_MS");
     g_opts.purge_delay_ns = (pd && *pd ? (uint64_t)strtoull(pd, NULL, 10) : 500) * 1000000u;
     g_opts.snapshot_overcommit = env_bool("METALLC_SNAPSHOT_OVERCOMMIT", false);
+    g_opts.unmap_sync = env_bool("METALLC_UNMAP_SYNC", false);
 }
 
 const struct mc_options *mc_options(void)

@@ -17,6 +17,8 @@ struct mc_options {
     bool snapshot_overcommit; /* METALLC_SNAPSHOT_OVERCOMMIT=1: allow a reflink snapshot or
                                  copy whose shared bytes the file system has no room to
                                  rewrite (datastore.c) */
+    bool unmap_sync;         /* METALLC_UNMAP_SYNC=1: close unmaps the heap itself, not in
+                                the background (unmapper.c) */
 };
 /* The options, read from the environment at the first call (thread-safe). */
 const struct mc_options *mc_options(void);

@@ -12,6 +12,7 @@
 #include "layout.h"
 #include "numa.h"
 #include "os.h"
+#include "unmapper.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ int segment_reserve(struct segment *seg)
     while (align < SEG_BASE_ALIGN_MAX && align * 2 <= seg->capacity)
         align *= 2;
     int rc = os_reserve(seg->capacity, align, &p);
+    if (rc == ENOMEM && mc_unmap_drain()) /* a closed heap's range may be on its way out */
+        rc = os_reserve(seg->capacity, align, &p);
     if (rc) {
         free(seg->fds);
         seg->fds = NULL;
@@ -340,9 +343,11 @@ int segment_sync(struct segment *seg, unsigned nblocks)
     return 0;
 }
 
-void segment_release(struct segment *seg)
+static void release(struct segment *seg, bool defer, size_t touched)
 {
-    if (seg->base)
+    if (seg->base && defer)
+        mc_unmap_deferred(seg->base, seg->capacity, segment_size(seg), touched);
+    else if (seg->base)
         os_release(seg->base, seg->capacity);
     if (seg->fds) {
         for (unsigned i = 0; i < seg->max_blocks; i++)
@@ -360,4 +365,14 @@ void segment_release(struct segment *seg)
     seg->base = NULL;
     seg->fds = NULL;
     seg->nblocks = 0;
+}
+
+void segment_release(struct segment *seg)
+{
+    release(seg, false, 0);
+}
+
+void segment_release_deferred(struct segment *seg, size_t touched)
+{
+    release(seg, true, touched);
 }

@@ -37,6 +37,9 @@ void segment_punch_log_take(struct segment *seg, uint64_t **bits, size_t *nwords
 int segment_sync(struct segment *seg, unsigned nblocks);
 /* Unmap, close files, release the reservation. Safe on a partial segment. */
 void segment_release(struct segment *seg);
+/* The same, but the mapped blocks' page-table teardown may go to the
+ * background unmapper (unmapper.h): touched bounds the bytes ever accessed. */
+void segment_release_deferred(struct segment *seg, size_t touched);
 /* Number of mapped bytes. */
 static inline size_t segment_size(const struct segment *seg)
 {

@@ -26,6 +26,7 @@
 #include "hook.h"
 #include "options.h"
 #include "sizeclass.h"
+#include "unmapper.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -110,12 +111,14 @@ static void fork_prepare(void)
      * when it forks: the child would wait for them forever */
     pthread_once(&exit_once, make_key);
     (void)mc_options();
+    mc_unmap_fork_prepare();
     pthread_mutex_lock(&registry_lock);
 }
 
 static void fork_parent(void)
 {
     pthread_mutex_unlock(&registry_lock);
+    mc_unmap_fork_parent();
 }
 
 static void fork_child(void)
@@ -130,6 +133,7 @@ static void fork_child(void)
         m->lock_fd = -1;
     }
     pthread_mutex_unlock(&registry_lock);
+    mc_unmap_fork_child();
 }
 
 static void install_fork_handlers(void)

@@ -166,6 +166,18 @@ metall_manager *metall_open_read_only(const char *path);
 /**
  * Persist the heap and the management data, mark the datastore as closed
  * properly and release the manager. @p m is freed even when this fails.
+ *
+ * When close returns, the datastore is durable, closed and unlocked, but
+ * the address range of a large heap (over 64 MiB used) is released
+ * asynchronously: a background thread unmaps it, since tearing down the
+ * page tables of a heap costs time in proportion to its resident memory.
+ * Pointers into the heap are invalid after close, as always: a store
+ * through one before the unmapping is done would land in the closed
+ * datastore's page cache and possibly on disk, unnoticed (use after close
+ * is undefined behaviour). metall_remove() waits for the unmapping (the
+ * files' disk blocks are freed only with their last mapping), and so does
+ * a heap reservation that fails for lack of address space before it
+ * retries. METALLC_UNMAP_SYNC=1 makes close unmap before it returns.
  * @return true on success; false with errno (EIO, ENOSPC, ...): the
  *         datastore then stays marked as not closed properly.
  */
