@@ -365,6 +365,7 @@ static int teardown(void **state)
 {
     (void)state;
     mc_test_hook = NULL;
+    rel_umount(g_mnt); /* left mounted by a failed check of test 2 */
     rel_rm_tree(g_root);
     return 0;
 }
