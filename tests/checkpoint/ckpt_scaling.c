@@ -8,7 +8,7 @@
  * (tests/mpi/scaling/run_scaling.py, which runs it under strace).
  *   ckpt_scaling DIR     (DIR: the shared scratch directory, empty)
  */
-#include "mpicount.h"
+#include "scaling_ops.h"
 
 #include <metall/metall_mpi.h>
 
@@ -17,47 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int g_rank, g_size;
-static struct mpicount g_c;
-
-static void mark(const char *op, const char *when)
-{
-    char p[256];
-    snprintf(p, sizeof p, "/metallc-scaling-mark/%s/%s", op, when);
-    (void)access(p, F_OK);
-}
-
-static void begin(const char *op)
-{
-    MPI_Barrier(MPI_COMM_WORLD);
-    mark(op, "begin");
-    mpicount_reset();
-}
-
-/* Rank 0 prints "mpi OP RANK CALLS BYTES FAILED" for every rank. */
-static void end(const char *op, int ok)
-{
-    mpicount_get(&g_c);
-    mark(op, "end");
-    if (!ok)
-        fprintf(stderr, "rank %d: %s failed: %s\n", g_rank, op, metall_errmsg());
-    unsigned long long mine[3] = {g_c.calls, g_c.bytes_in, (unsigned long long)!ok};
-    unsigned long long *all = g_rank == 0 ? malloc(sizeof mine * (size_t)g_size) : NULL;
-    MPI_Gather(mine, 3, MPI_UNSIGNED_LONG_LONG, all, 3, MPI_UNSIGNED_LONG_LONG, 0,
-               MPI_COMM_WORLD);
-    if (g_rank == 0) {
-        for (int r = 0; r < g_size; r++)
-            printf("mpi %s %d %llu %llu %llu\n", op, r, all[3 * r], all[3 * r + 1],
-                   all[3 * r + 2]);
-        fflush(stdout);
-        free(all);
-    }
-    if (!ok) {
-        MPI_Finalize();
-        exit(1);
-    }
-}
 
 int main(int argc, char **argv)
 {
