@@ -20,15 +20,7 @@
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
-    if (argc != 2) {
-        if (g_rank == 0)
-            fprintf(stderr, "usage: ckpt_scaling DIR\n");
-        MPI_Finalize();
-        return 2;
-    }
+    scaling_init(&argc, &argv, "ckpt_scaling");
     char ds[PATH_MAX], chain[PATH_MAX], rest[PATH_MAX];
     snprintf(ds, sizeof ds, "%s/ds", argv[1]);
     snprintf(chain, sizeof chain, "%s/chain", argv[1]);

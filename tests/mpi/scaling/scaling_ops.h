@@ -58,4 +58,19 @@ static void end(const char *op, int ok)
     }
 }
 
+/* MPI_Init, g_rank and g_size; exit 2 with a usage line unless the one
+ * argument (the shared scratch directory) is given. */
+static void scaling_init(int *argc, char ***argv, const char *prog)
+{
+    MPI_Init(argc, argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    if (*argc != 2) {
+        if (g_rank == 0)
+            fprintf(stderr, "usage: %s DIR\n", prog);
+        MPI_Finalize();
+        exit(2);
+    }
+}
+
 #endif
